@@ -1,0 +1,183 @@
+"""Stored runs as one pandas table: every graded cell with its model, task and run status.
+
+Several run directories combine as follows: directories with the same
+config_hash are shards of one run and merge (cells de-duplicated by key);
+runs of one (model, task) with different configs form one scaling curve when
+their cells do not overlap (e.g. other caps), and separate series, labelled by
+mode or config hash, when they do (e.g. `shared` against `independent`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalscale.records import CellRecord, Verdict, from_json_dict, to_json_dict
+from evalscale.store import CELLS, VERDICTS, iter_run_dirs, read_jsonl, read_manifest
+
+CELL_COLUMNS = [
+    "problem_id",
+    "sample",
+    "cap",
+    "waits",
+    "waits_used",
+    "thinking_tokens",
+    "answer_tokens",
+    "end_reason",
+]
+VERDICT_COLUMNS = ["correct", "extracted", "reason"]
+
+
+class AnalysisError(ValueError):
+    """Stored runs cannot be analysed as asked (missing verdicts, mismatched runs, bad input)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run directory as it enters an analysis."""
+
+    path: Path
+    model: str
+    task: str
+    mode: str
+    status: str
+    config_hash: str
+    n_cells: int
+    expected_cells: int | None
+    control_range: tuple[float, float] | None
+    series: str = ""
+
+    @property
+    def partial(self) -> bool:
+        """True when the run was interrupted (its manifest is not marked complete)."""
+        return self.status != "complete"
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Graded cells of several runs (`cells`, one row per cell) and the runs they came from."""
+
+    cells: pd.DataFrame
+    runs: list[RunInfo]
+
+    def control_range(self, model: str, task: str) -> tuple[float, float] | None:
+        """The requested [a_min, a_max] of thinking tokens of a series, if its config sets one."""
+        ranges = {r.control_range for r in self.runs if r.series == model and r.task == task}
+        ranges.discard(None)
+        return ranges.pop() if len(ranges) == 1 else None
+
+    def partial_series(self) -> set[tuple[str, str]]:
+        """(model, task) series with at least one interrupted run."""
+        return {(r.series, r.task) for r in self.runs if r.partial}
+
+
+Grader = Callable[[Path], list[Verdict]]
+
+
+def default_grader() -> Grader | None:
+    """`evalscale.grading.grade_run` when that module is installed, else None."""
+    try:
+        module = importlib.import_module("evalscale.grading")
+    except ImportError:
+        return None
+    return getattr(module, "grade_run", None)
+
+
+def load_runs(paths: Sequence[Path], grader: Grader | None = None) -> Runs:
+    """Read run directories (or folders of them) into one table of graded cells.
+
+    Runs without a complete verdicts.jsonl are graded with `grader` when given;
+    otherwise an AnalysisError asks for `evalscale grade`.
+    """
+    frames: list[pd.DataFrame] = []
+    infos: list[RunInfo] = []
+    for run_dir in iter_run_dirs([Path(p) for p in paths]):
+        info, frame = _load_run(run_dir, grader)
+        infos.append(info)
+        frames.append(frame)
+    labelled = _label_series(infos, frames)
+    infos = [info for info, _ in labelled]
+    cells = pd.concat([frame for _, frame in labelled], ignore_index=True)
+    cells = cells.drop_duplicates(subset=["model", "task", "key"])  # shards of one run may repeat cells
+    if cells.empty:
+        raise AnalysisError(f"no graded cells in {', '.join(str(p) for p in paths)}")
+    return Runs(cells=cells.reset_index(drop=True), runs=infos)
+
+
+def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFrame]:
+    """One run directory: its manifest facts and its cells joined with their verdicts."""
+    manifest = read_manifest(run_dir)
+    missing = [k for k in ("model", "task", "config_hash") if k not in manifest]
+    if missing:
+        raise AnalysisError(f"{run_dir}: manifest.json lacks {', '.join(missing)}")
+    records = [from_json_dict(CellRecord, d) for d in read_jsonl(run_dir / CELLS)]
+    rows = {r.key: {c: getattr(r, c) for c in CELL_COLUMNS} for r in records}
+    verdicts = _verdicts(run_dir, set(rows), grader)
+    frame = pd.DataFrame(
+        [{"key": key, **row, **verdicts[key]} for key, row in rows.items()],
+        columns=["key", *CELL_COLUMNS, *VERDICT_COLUMNS],
+    )
+    frame["correct"] = frame["correct"].astype(bool)
+    budget = manifest.get("config", {}).get("budget", {}) or {}
+    control = budget.get("control_range")
+    info = RunInfo(
+        path=run_dir,
+        model=str(manifest["model"]),
+        task=str(manifest["task"]),
+        mode=str(manifest.get("mode", "")),
+        status=str(manifest.get("status", "running")),
+        config_hash=str(manifest["config_hash"]),
+        n_cells=len(frame),
+        expected_cells=manifest.get("expected_cells"),
+        control_range=(float(control[0]), float(control[1])) if control else None,
+    )
+    return info, frame
+
+
+def _verdicts(run_dir: Path, keys: set[str], grader: Grader | None) -> dict[str, dict[str, Any]]:
+    """Verdict fields by cell key for every key; grades the run when verdicts are missing."""
+    stored = {v["key"]: v for v in read_jsonl(run_dir / VERDICTS)}  # a later line (re-grade) wins
+    if not keys <= stored.keys():
+        if grader is None:
+            ungraded = len(keys - stored.keys())
+            raise AnalysisError(
+                f"{run_dir}: {ungraded} of {len(keys)} cells have no verdict; "
+                f"run `evalscale grade {run_dir}` first"
+            )
+        stored = {v.key: to_json_dict(v) for v in grader(run_dir)}
+        if not keys <= stored.keys():
+            raise AnalysisError(
+                f"{run_dir}: grading left {len(keys - stored.keys())} cells without a verdict"
+            )
+    return {key: {c: stored[key][c] for c in VERDICT_COLUMNS} for key in keys}
+
+
+def _label_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[tuple[RunInfo, pd.DataFrame]]:
+    """Give every run its series label and add model/task/run/partial columns to its cells."""
+    by_config: dict[tuple[str, str, str], list[int]] = {}
+    for index, info in enumerate(infos):
+        by_config.setdefault((info.model, info.task, info.config_hash), []).append(index)
+    by_curve: dict[tuple[str, str], list[tuple[str, list[int]]]] = {}
+    for (model, task, config_hash), members in by_config.items():
+        by_curve.setdefault((model, task), []).append((config_hash, members))
+    labels: dict[int, str] = {}
+    for (model, _), configs in by_curve.items():
+        key_sets = [set().union(*(set(frames[i]["key"]) for i in members)) for _, members in configs]
+        overlap = any(a & b for i, a in enumerate(key_sets) for b in key_sets[i + 1 :])
+        modes = {infos[members[0]].mode for _, members in configs}
+        for config_hash, members in configs:
+            suffix = infos[members[0]].mode if len(modes) == len(configs) else config_hash[:8]
+            for i in members:
+                labels[i] = f"{model} ({suffix})" if overlap else model
+    labelled = []
+    for index, (info, frame) in enumerate(zip(infos, frames, strict=True)):
+        info = dataclasses.replace(info, series=labels[index])
+        frame = frame.assign(model=info.series, task=info.task, run=str(info.path), partial=info.partial)
+        labelled.append((info, frame))
+    return labelled

@@ -1,0 +1,91 @@
+"""The vLLM engine in-process, fed request by request (continuous batching).
+
+Follow-up requests (a Wait continuation, an answer branch) are added the
+moment their parent finishes, while the rest of the batch keeps decoding.
+Prompts are token ids, so the engine sees exactly what forcing built, and
+prefix caching lets answer branches reuse the trajectory's KV cache.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from evalscale.backends import BackendError
+from evalscale.forcing import Request, Result
+
+ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_stats": True}
+
+
+class VllmBackend:
+    """Runs Requests on a `vllm.LLMEngine` built from config."""
+
+    def __init__(self, model_path: str, engine: dict[str, Any], sampling: dict[str, Any]) -> None:
+        from vllm import EngineArgs, LLMEngine
+
+        options = {**ENGINE_DEFAULTS, **{k: v for k, v in engine.items() if v is not None}}
+        kv_cache_gib = options.pop("cpu_kvcache_space_gib", None)
+        if kv_cache_gib is not None:
+            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(kv_cache_gib))
+        try:
+            self.engine = LLMEngine.from_engine_args(EngineArgs(model=model_path, **options))
+        except TypeError as error:
+            raise BackendError(f"bad vLLM engine option: {error}") from error
+        self.sampling = sampling
+        self.vocab_size = len(self.engine.get_tokenizer())
+        self._pending: set[str] = set()
+
+    def submit(self, request: Request) -> None:
+        """Add a request to the running engine."""
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+        from vllm.sampling_params import RequestOutputKind
+
+        params = SamplingParams(
+            temperature=float(self.sampling.get("temperature", 0.0)),
+            top_p=float(self.sampling.get("top_p", 1.0)),
+            max_tokens=request.max_tokens,
+            min_tokens=request.min_tokens,
+            stop_token_ids=list(request.stop_token_ids),
+            seed=request.seed,
+            skip_special_tokens=False,
+            detokenize=False,
+            output_kind=RequestOutputKind.FINAL_ONLY,
+        )
+        self.engine.add_request(request.key, TokensPrompt(prompt_token_ids=list(request.prompt_ids)), params)
+        self._pending.add(request.key)
+
+    def pending(self) -> int:
+        """Requests submitted and not yet returned."""
+        return len(self._pending)
+
+    def poll(self) -> list[Result]:
+        """Step the engine until at least one request finishes; return the finished ones."""
+        finished: list[Result] = []
+        while self._pending and not finished:
+            for output in self.engine.step():
+                if not output.finished:
+                    continue
+                finished.append(self._to_result(output))
+                self._pending.discard(output.request_id)
+        return finished
+
+    def _to_result(self, output: Any) -> Result:
+        completion = output.outputs[0]
+        token_ids = tuple(completion.token_ids)
+        stop_token_id = completion.stop_reason if isinstance(completion.stop_reason, int) else None
+        if completion.finish_reason == "stop" and stop_token_id is None and token_ids:
+            stop_token_id = token_ids[-1]  # EOS: the engine keeps it in the output
+        if stop_token_id is not None and token_ids and token_ids[-1] == stop_token_id:
+            token_ids = token_ids[:-1]
+        if any(token_id >= self.vocab_size for token_id in token_ids):
+            raise BackendError(
+                f"request {output.request_id}: the model produced a token id outside the tokenizer's "
+                f"vocabulary ({self.vocab_size}); its embedding is padded. Lower top_p or use greedy decoding."
+            )
+        finish = "length" if completion.finish_reason == "length" else "stop"
+        return Result(key=output.request_id, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
+
+    def close(self) -> None:
+        """Shut the engine down."""
+        self.engine.shutdown() if hasattr(self.engine, "shutdown") else None

@@ -1,0 +1,247 @@
+"""Paper-style figures of scaling curves: accuracy against mean thinking tokens on a log2 axis.
+
+Figures are built on `matplotlib.figure.Figure` (no pyplot state, Agg canvas),
+sized for a paper: one panel is a column wide (3.3 in), several panels span
+the text width. A model keeps its color in every figure (`model_colors`);
+cap-controlled points are circles, Wait-controlled points triangles, majority
+vote squares, reference points crosses.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+from evalscale.analysis.reference import for_task
+
+# Okabe-Ito (color-blind safe, yellow left out) then four more distinct colors
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B",
+           "#7F7F7F", "#BCBD22"]  # fmt: skip
+REFERENCE_COLOR = "0.45"
+MARKERS = {"cap": "o", "wait": "^", "parallel": "s", "reference": "x"}
+COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper
+PANEL_WIDTH = 2.4  # inches per panel when several panels share the text width
+PANEL_HEIGHT = 2.2
+MAX_COLUMNS = 3
+STYLE = {
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 4,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.5,
+    "legend.frameon": False,
+    "savefig.dpi": 300,
+    "pdf.fonttype": 42,
+}
+X_LABEL = "Average thinking tokens"
+Y_LABEL = "Accuracy (%)"
+
+
+def model_colors(names: Iterable[str]) -> dict[str, str]:
+    """A color per model: its name hashed into PALETTE, the next free color on a clash (names sorted)."""
+    colors: dict[str, str] = {}
+    for name in sorted(set(names)):
+        slot = zlib.crc32(name.encode("utf-8")) % len(PALETTE)
+        for step in range(len(PALETTE)):
+            if PALETTE[(slot + step) % len(PALETTE)] not in colors.values():
+                slot = (slot + step) % len(PALETTE)
+                break
+        colors[name] = PALETTE[slot]
+    return colors
+
+
+@contextmanager
+def paper_style() -> Iterator[None]:
+    """rcParams for figures read at column width (8 pt text, thin grid, embedded TrueType fonts)."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+def save_figure(figure: Figure, directory: Path, stem: str) -> list[Path]:
+    """Write `stem`.png and `stem`.pdf into `directory`; returns both paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / f"{stem}.png", directory / f"{stem}.pdf"]
+    with paper_style():
+        for path in paths:
+            figure.savefig(path)
+    return paths
+
+
+def _tokens_label(value: float, _position: float) -> str:
+    """Tick label for a token count: 512, 4096, 16k."""
+    return f"{value / 1024:g}k" if value >= 10_000 else f"{value:g}"
+
+
+def _log2_axis(ax: Axes) -> None:
+    """A log2 x axis with at most about six labelled ticks."""
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(LogLocator(base=2, numticks=7))
+    ax.xaxis.set_major_formatter(FuncFormatter(_tokens_label))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _panels(tasks: list[str], height: float = PANEL_HEIGHT) -> tuple[Figure, dict[str, Axes]]:
+    """A figure with one panel per task: a column wide for one task, else up to three per row."""
+    columns = min(len(tasks), MAX_COLUMNS)
+    rows = math.ceil(len(tasks) / columns)
+    width = COLUMN_WIDTH if len(tasks) == 1 else PANEL_WIDTH * columns
+    figure = Figure(figsize=(width, height * rows + 0.5), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False)
+    axes = dict(zip(tasks, grid.flat, strict=False))
+    for ax in list(grid.flat)[len(tasks) :]:
+        ax.set_visible(False)
+    for index, (task, ax) in enumerate(axes.items()):
+        _log2_axis(ax)
+        ax.set_title(task)
+        if index % columns == 0:
+            ax.set_ylabel(Y_LABEL)
+        if index >= len(tasks) - columns:
+            ax.set_xlabel(X_LABEL)
+    return figure, axes
+
+
+def _draw_curve(ax: Axes, points: pd.DataFrame, x: str, color: str, linestyle: str = "-") -> None:
+    """One series: CI band, line in token order, and a marker per point by its `control` kind."""
+    points = points.sort_values(x)
+    ax.fill_between(points[x], points["ci_low"], points["ci_high"], color=color, alpha=0.15, linewidth=0)
+    ax.plot(points[x], points["accuracy"], color=color, linestyle=linestyle)
+    for kind, group in points.groupby("control"):
+        ax.plot(group[x], group["accuracy"], linestyle="none", marker=MARKERS[str(kind)], color=color,
+                markeredgecolor="white", markeredgewidth=0.5)  # fmt: skip
+
+
+def _draw_reference(ax: Axes, reference: pd.DataFrame) -> None:
+    """Reference points as grey crosses joined by a dotted line, one line per label."""
+    for _, points in reference.groupby("label"):
+        points = points.sort_values("mean_thinking_tokens")
+        ax.plot(points["mean_thinking_tokens"], points["accuracy"], color=REFERENCE_COLOR, linestyle=":",
+                marker=MARKERS["reference"])  # fmt: skip
+
+
+def _legend(figure: Figure, handles: list[Line2D]) -> None:
+    """The figure's legend under its panels."""
+    width = figure.get_figwidth()
+    figure.legend(handles=handles, loc="outside lower center", ncols=max(1, min(len(handles), int(width / 1.6))))
+
+
+def _series_handles(colors: dict[str, str], labels: dict[str, str]) -> list[Line2D]:
+    """Legend entries: one colored line per model."""
+    return [Line2D([], [], color=colors[model], label=labels.get(model, model)) for model in sorted(labels)]
+
+
+def _marker_handles(kinds: Iterable[str], names: dict[str, str]) -> list[Line2D]:
+    """Legend entries: one grey marker per point kind."""
+    return [Line2D([], [], color="0.3", linestyle="none", marker=MARKERS[k], label=names[k]) for k in kinds]
+
+
+KIND_NAMES = {
+    "cap": "cap-controlled",
+    "wait": "Wait-controlled",
+    "parallel": "majority vote",
+    "reference": "reference",
+}
+
+
+def series_labels(points: pd.DataFrame) -> dict[str, str]:
+    """Legend label per model: its name, with "(partial)" when a run of it was interrupted."""
+    partial = set(points.loc[points["status"] == "partial", "model"])
+    return {m: f"{m} (partial)" if m in partial else m for m in points["model"].unique()}
+
+
+def plot_scaling(curve: pd.DataFrame, colors: dict[str, str], reference: pd.DataFrame | None = None) -> Figure:
+    """Accuracy against mean thinking tokens: a panel per task, a line per model, 95% CI bands.
+
+    `curve` holds the scaling-curve rows of a summary (see analysis.curve);
+    `reference` optional points (analysis.reference.read_reference) drawn in grey.
+    """
+    tasks = sorted(curve["task"].unique())
+    with paper_style():
+        figure, axes = _panels(tasks)
+        for (model, task), points in curve.groupby(["model", "task"]):
+            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", colors[str(model)])
+        overlaid = [not for_task(reference, task).empty for task in tasks]
+        for task, shown in zip(tasks, overlaid, strict=True):
+            if shown:
+                _draw_reference(axes[task], for_task(reference, task))
+        kinds = [k for k in ("cap", "wait") if (curve["control"] == k).any()] + ["reference"] * any(overlaid)
+        names = {**KIND_NAMES, "reference": _reference_name(reference)}
+        _legend(figure, _series_handles(colors, series_labels(curve)) + _marker_handles(kinds, names))
+    return figure
+
+
+def _reference_name(reference: pd.DataFrame | None) -> str:
+    """Legend text for the reference points: their label(s)."""
+    if reference is None:
+        return KIND_NAMES["reference"]
+    return ", ".join(sorted(reference["label"].astype(str).unique()))
+
+
+def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, colors: dict[str, str]) -> Figure:
+    """Sequential (budget forcing) against parallel (majority vote) scaling, s1 Figure 4 style.
+
+    Solid lines: the scaling curve (mean single-sample accuracy); dashed with
+    squares: majority vote over k samples at the unforced cell, x = the k
+    samples' thinking tokens summed; k is written beside each square.
+    """
+    tasks = sorted(set(curve["task"]) | set(parallel["task"]))
+    with paper_style():
+        figure, axes = _panels(tasks)
+        for (model, task), points in curve.groupby(["model", "task"]):
+            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", colors[str(model)])
+        for (model, task), points in parallel.groupby(["model", "task"]):
+            ax = axes[str(task)]
+            _draw_curve(ax, points.assign(control="parallel"), "mean_total_thinking_tokens",
+                        colors[str(model)], linestyle="--")  # fmt: skip
+            for row in points.itertuples():
+                ax.annotate(f"k={row.k}", (row.mean_total_thinking_tokens, row.accuracy), fontsize=6,
+                            xytext=(3, -8), textcoords="offset points", color=colors[str(model)])  # fmt: skip
+        styles = [
+            Line2D([], [], color="0.3", label="sequential (budget forcing)"),
+            Line2D([], [], color="0.3", linestyle="--", marker=MARKERS["parallel"], label="parallel (majority vote)"),
+        ]
+        _legend(figure, _series_handles(colors, series_labels(curve)) + styles)
+    return figure
+
+
+def plot_compare(curves: pd.DataFrame, deltas: pd.DataFrame, colors: dict[str, str]) -> Figure:
+    """Two runs compared: their scaling curves (top) and the per-cell difference B - A with paired CI (bottom).
+
+    `deltas` has one row per paired cell with `label`, `diff`, `ci_low`, `ci_high`.
+    """
+    with paper_style():
+        figure = Figure(figsize=(COLUMN_WIDTH, 4.4), layout="constrained")
+        top, bottom = figure.subplots(2, 1, height_ratios=[1.3, 1])
+        _log2_axis(top)
+        top.set_xlabel(X_LABEL)
+        top.set_ylabel(Y_LABEL)
+        for model, points in curves.groupby("model"):
+            _draw_curve(top, points, "mean_thinking_tokens", colors[str(model)])
+        positions = range(len(deltas))
+        errors = [deltas["diff"] - deltas["ci_low"], deltas["ci_high"] - deltas["diff"]]
+        bottom.axhline(0.0, color="0.3", linewidth=0.8)
+        bottom.errorbar(positions, deltas["diff"], yerr=errors, fmt="o", color="0.2", capsize=2, markersize=3)
+        bottom.set_xticks(list(positions), deltas["label"], rotation=45, ha="right", rotation_mode="anchor")
+        bottom.set_ylabel("Accuracy B - A (points)")
+        bottom.grid(axis="x", visible=False)
+        kinds = [k for k in ("cap", "wait") if (curves["control"] == k).any()]
+        handles = _series_handles(colors, series_labels(curves)) + _marker_handles(kinds, KIND_NAMES)
+        top.legend(handles=handles, loc="best")
+    return figure

@@ -1,0 +1,117 @@
+"""Model profiles and prompt token ids: chat template plus thinking delimiters.
+
+A profile says how a model family formats a conversation and where its
+thinking starts and ends. Everything is turned into token ids once, up front,
+so budget forcing works on ids (never on re-tokenized text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """How to prompt one model family and how its thinking is delimited.
+
+    - `think_open`: text appended after the chat template's generation prompt
+      to open thinking (s1: "<|im_start|>think"; R1/QwQ/Qwen3: "<think>\\n").
+    - `think_end`: texts whose token sequences end thinking when the model
+      emits them (s1: "<|im_start|>" and "<|im_end|>"; R1: "</think>").
+    - `think_close`: text appended after the model stopped thinking on its own.
+    - `cap_close`: text appended when the cap closes thinking; it forces the
+      answer (s1: "<|im_start|>answer\\nFinal Answer:"). With
+      `cap_close_newline`, a newline goes first unless thinking already ends
+      with one (what s1 does).
+    - `extension`: text appended to continue thinking ("Wait", bare).
+    - `answer_stop`: texts that end the answer (besides the tokenizer's EOS).
+    """
+
+    name: str
+    path: str
+    think_open: str
+    think_end: tuple[str, ...]
+    think_close: str
+    cap_close: str
+    cap_close_newline: bool = True
+    extension: str = "Wait"
+    max_answer_tokens: int = 512
+    answer_stop: tuple[str, ...] = ()
+    system_prompt: str | None = None
+    tokenizer: str | None = None
+    chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class Tokenizer(Protocol):
+    """The part of a Hugging Face tokenizer that prompting uses."""
+
+    eos_token_id: int | None
+
+    def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]: ...
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = ...) -> str: ...
+
+    def apply_chat_template(self, conversation: list[dict[str, str]], **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class PromptIds:
+    """Token ids of everything budget forcing appends, computed once per run."""
+
+    think_end: tuple[tuple[int, ...], ...]
+    think_close: tuple[int, ...]
+    cap_close: tuple[int, ...]
+    cap_close_newline: tuple[int, ...]
+    extension: tuple[int, ...]
+    answer_stop: tuple[int, ...]
+
+    @property
+    def think_stop_ids(self) -> tuple[int, ...]:
+        """The last token of each end-of-thinking sequence: what the engine stops on."""
+        return tuple(sorted({sequence[-1] for sequence in self.think_end}))
+
+
+class PromptBuilder:
+    """Turns problems into prompt ids and forcing texts into ids for one model."""
+
+    def __init__(self, profile: ModelProfile, tokenizer: Tokenizer) -> None:
+        self.profile = profile
+        self.tokenizer = tokenizer
+        self.ids = self._forcing_ids()
+
+    def prompt_ids(self, question: str) -> list[int]:
+        """Chat template with one user turn, the generation prompt and `think_open`."""
+        messages = []
+        if self.profile.system_prompt:
+            messages.append({"role": "system", "content": self.profile.system_prompt})
+        messages.append({"role": "user", "content": question})
+        text = self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True, **self.profile.chat_template_kwargs
+        )
+        return self._encode(str(text) + self.profile.think_open)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text of token ids, special tokens kept."""
+        return self.tokenizer.decode(list(ids), skip_special_tokens=False)
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def _forcing_ids(self) -> PromptIds:
+        profile = self.profile
+        think_end = tuple(tuple(self._encode(text)) for text in profile.think_end)
+        if not think_end or any(not sequence for sequence in think_end):
+            raise ValueError(f"model profile {profile.name!r}: think_end must name non-empty texts")
+        answer_stop = {self._encode(text)[-1] for text in profile.answer_stop if text}
+        if self.tokenizer.eos_token_id is not None:
+            answer_stop.add(self.tokenizer.eos_token_id)
+        return PromptIds(
+            think_end=think_end,
+            think_close=tuple(self._encode(profile.think_close)),
+            cap_close=tuple(self._encode(profile.cap_close)),
+            cap_close_newline=tuple(self._encode("\n" + profile.cap_close)),
+            extension=tuple(self._encode(profile.extension)),
+            answer_stop=tuple(sorted(answer_stop)),
+        )

@@ -1,0 +1,168 @@
+"""`evalscale report RUN_DIR... [out=reports/NAME] [reference=PATH.csv]`: tables, s1 metrics and figures.
+
+Writes into the out folder: summary.csv (one row per model, task, cap, waits),
+metrics.csv (Control, Scaling, Performance per model and task), parallel.csv
+(majority vote, when runs have several samples), scaling.png/.pdf,
+parallel.png/.pdf, and report.md showing them together.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from evalscale import analysis, plotting
+from evalscale.analysis import metrics
+from evalscale.analysis.reference import read_reference
+from evalscale.store import StoreError
+
+USAGE = "usage: evalscale report RUN_DIR [RUN_DIR...] [out=reports/NAME] [reference=PATH.csv]"
+SUMMARY_SHOWN = {
+    "model": "model", "task": "task", "cap": "cap", "waits": "waits", "control": "kind", "status": "status",
+    "n_problems": "problems", "n_samples": "samples", "accuracy": "acc %", "ci_low": "CI low",
+    "ci_high": "CI high", "mean_thinking_tokens": "thinking tok", "mean_answer_tokens": "answer tok",
+    "cut_share": "cut %", "no_answer_rate": "no answer %", "pass_at_k": "pass@k %", "maj_accuracy": "maj %",
+}  # fmt: skip
+METRICS_SHOWN = {
+    "model": "model", "task": "task", "n_points": "points", "control": "Control %", "control_basis": "Control vs",
+    "scaling": "Scaling", "performance": "Performance %", "best_cap": "best cap", "best_waits": "best waits",
+    "status": "status",
+}  # fmt: skip
+
+
+def parse_arguments(argv: Sequence[str], options: Sequence[str]) -> tuple[list[Path], dict[str, str]]:
+    """Split `PATH... key=value...` into paths and the given options; unknown keys raise AnalysisError."""
+    paths: list[Path] = []
+    values: dict[str, str] = {}
+    for argument in argv:
+        key, sep, value = argument.partition("=")
+        if sep and not Path(argument).exists():
+            if key not in options:
+                raise analysis.AnalysisError(f"unknown option {key!r} (expected: {', '.join(options)})")
+            values[key] = value
+        else:
+            paths.append(Path(argument))
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise analysis.AnalysisError(f"no such run directory: {', '.join(missing)}")
+    return paths, values
+
+
+def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
+    """A table as Markdown with the given columns renamed, numbers to one decimal."""
+    shown = table[[c for c in columns if c in table.columns]].rename(columns=columns)
+    return shown.to_markdown(index=False, floatfmt=".1f", missingval="-")
+
+
+def reference_metrics(reference: pd.DataFrame) -> pd.DataFrame:
+    """Scaling and Performance of each reference curve (label, task)."""
+    rows = []
+    for (label, task), points in reference.groupby(["label", "task"], sort=True):
+        xy = list(zip(points["mean_thinking_tokens"], points["accuracy"], strict=True))
+        row = {"model": label, "task": task, "n_points": len(xy)}
+        rows.append(row | {"scaling": metrics.scaling(xy), "performance": metrics.performance(xy)})
+    return pd.DataFrame(rows)
+
+
+def runs_table(runs: analysis.Runs) -> pd.DataFrame:
+    """The runs that went into a report: series, task, mode, status, cells and path."""
+    return pd.DataFrame(
+        [
+            {
+                "model": r.series, "task": r.task, "mode": r.mode, "status": r.status,
+                "cells": f"{r.n_cells}/{r.expected_cells or '?'}", "config": r.config_hash[:8], "run": str(r.path),
+            }
+            for r in runs.runs
+        ]
+    )  # fmt: skip
+
+
+def build_report(paths: Sequence[Path], out: Path, reference_path: Path | None = None) -> list[str]:
+    """Write the report of the runs under `paths` into `out`; returns its warnings."""
+    runs = analysis.load_runs(paths, grader=analysis.default_grader())
+    reference = read_reference(reference_path) if reference_path else None
+    summary = analysis.summarize(runs.cells)
+    curve = analysis.curve(summary)
+    scaling = analysis.scaling_metrics(summary, runs)
+    parallel = analysis.parallel_scaling(runs.cells)
+    notes = analysis.warnings(summary, runs)
+    out.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out / "summary.csv", index=False)
+    scaling.to_csv(out / "metrics.csv", index=False)
+    colors = plotting.model_colors(summary["model"])
+    plotting.save_figure(plotting.plot_scaling(curve, colors, reference), out, "scaling")
+    lines = [f"# evalscale report: {out.name}", "", "## Runs", "", runs_table(runs).to_markdown(index=False), ""]
+    if notes:
+        lines += ["## Warnings", "", *[f"- {note}" for note in notes], ""]
+    lines += [
+        "## Scaling metrics (s1 paper, section 3.2)",
+        "",
+        markdown_table(scaling, METRICS_SHOWN),
+        "",
+        "Over each scaling curve (cap- and Wait-controlled cells). Control: % of points within the requested",
+        "thinking range (`budget.control_range`), or, without one, % of cap-controlled points within their cap.",
+        "Scaling: mean slope over all pairs of points, accuracy points per doubling of thinking tokens.",
+        "Performance: best accuracy.",
+        "",
+    ]
+    if reference is not None:
+        lines += [f"Reference ({reference_path}):", "", markdown_table(reference_metrics(reference), METRICS_SHOWN), ""]
+    lines += [
+        "## Scaling curves",
+        "",
+        "![Accuracy against average thinking tokens](scaling.png)",
+        "",
+        "Accuracy against average thinking tokens (log2 axis) with 95% bootstrap CIs over problems;",
+        "circles vary the cap (no Wait), triangles add Waits at the largest cap ([PDF](scaling.pdf)).",
+        "",
+    ]
+    base = analysis.parallel_base(summary, parallel)
+    if not parallel.empty:
+        parallel.to_csv(out / "parallel.csv", index=False)
+    if not base.empty:
+        plotting.save_figure(plotting.plot_parallel(curve, base, colors), out, "parallel")
+        lines += [
+            "## Sequential against parallel scaling",
+            "",
+            "![Budget forcing against majority vote](parallel.png)",
+            "",
+            "Solid: budget forcing (mean accuracy of one sample). Dashed: majority vote over k samples at the",
+            "unforced cell (no Wait, largest cap), x = their thinking tokens summed ([PDF](parallel.pdf)).",
+            "",
+        ]
+    lines += [
+        "## Per-cell summary",
+        "",
+        markdown_table(summary, SUMMARY_SHOWN),
+        "",
+        "kind: cap (no Wait), wait (Waits at the largest cap), grid (off the curve). cut %: samples whose",
+        "thinking the cap closed. no answer %: samples without an extractable answer (counted wrong).",
+        "pass@k and maj % use all k samples of a problem.",
+        "",
+    ]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    return notes
+
+
+def main(argv: list[str]) -> int:
+    """Run `evalscale report`; returns the exit code (2 for bad input)."""
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(USAGE)
+        return 0 if argv else 2
+    try:
+        paths, options = parse_arguments(argv, ["out", "reference"])
+        if not paths:
+            raise analysis.AnalysisError("no run directory given")
+        out = Path(options.get("out") or Path("reports") / paths[0].resolve().name)
+        reference = Path(options["reference"]) if "reference" in options else None
+        notes = build_report(paths, out, reference)
+    except (analysis.AnalysisError, StoreError) as error:
+        print(f"evalscale report: {error}", file=sys.stderr)
+        return 2
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    print(f"wrote {out / 'report.md'}")
+    return 0

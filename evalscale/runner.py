@@ -1,0 +1,137 @@
+"""Drives sample machines through a backend and stores every result as it arrives.
+
+Requests are handed to the backend the moment a machine asks for them; a
+bounded window of active samples keeps follow-ups (Waits, answer branches)
+from queueing behind thousands of fresh trajectories. A request whose result
+is already stored (from an earlier, interrupted run) is answered from the
+store instead of the engine, which is how resume regenerates nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from evalscale.backends import Backend
+from evalscale.forcing import Request, Result, SampleMachine
+from evalscale.records import to_json_dict
+from evalscale.store import RunStore
+
+
+@dataclass
+class RunStats:
+    """What one invocation did: cells written, tokens generated, time taken."""
+
+    cells_written: int = 0
+    requests_generated: int = 0
+    requests_replayed: int = 0
+    generated_tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Generated tokens per wall-clock second."""
+        return self.generated_tokens / self.seconds if self.seconds else 0.0
+
+
+class SweepRunner:
+    """Runs machines to completion on one backend, writing into one run store."""
+
+    def __init__(self, backend: Backend, store: RunStore, max_active: int = 512, show_progress: bool = True):
+        self.backend = backend
+        self.store = store
+        self.max_active = max_active
+        self.show_progress = show_progress
+        self.stats = RunStats()
+        self._owner: dict[str, SampleMachine] = {}
+        self._replay: deque[Result] = deque()
+
+    def run(self, machines: Iterable[SampleMachine], total_cells: int) -> RunStats:
+        """Generate every open cell of `machines`; returns this invocation's stats."""
+        start = time.perf_counter()
+        waiting: Iterator[SampleMachine] = iter(machines)
+        active = 0
+        with tqdm(total=total_cells, desc="cells", unit="cell", disable=not self.show_progress) as bar:
+            while True:
+                while active < self.max_active:
+                    machine = next(waiting, None)
+                    if machine is None:
+                        break
+                    if machine.finished:
+                        continue
+                    active += 1
+                    self._submit(machine, machine.start())
+                if not self._replay and not self.backend.pending():
+                    break
+                for result in self._next_results():
+                    machine = self._owner.pop(result.key)
+                    requests, cells = machine.feed(result)
+                    self._submit(machine, requests)
+                    for cell in cells:
+                        if self.store.add_cell(to_json_dict(cell)):
+                            self.stats.cells_written += 1
+                            bar.update(1)
+                    if machine.trajectory_done and machine.trajectory_key not in self.store.trajectory_keys:
+                        self._store_trajectory(machine)
+                    if machine.finished:
+                        active -= 1
+                self.stats.seconds = time.perf_counter() - start
+                bar.set_postfix_str(f"{self.stats.tokens_per_second:,.0f} tok/s", refresh=False)
+        return self.stats
+
+    def _submit(self, machine: SampleMachine, requests: list[Request]) -> None:
+        for request in requests:
+            self._owner[request.key] = machine
+            stored = self.store.generations.get(request.key)
+            if stored is not None:
+                self._replay.append(_result_from_record(stored))
+                self.stats.requests_replayed += 1
+            else:
+                self.backend.submit(request)
+
+    def _next_results(self) -> list[Result]:
+        if self._replay:
+            results = list(self._replay)
+            self._replay.clear()
+            return results
+        results = self.backend.poll()
+        for result in results:
+            self.store.add_generation(_record_from_result(result))
+            self.stats.requests_generated += 1
+            self.stats.generated_tokens += len(result.token_ids) + (result.stop_token_id is not None)
+        return results
+
+    def _store_trajectory(self, machine: SampleMachine) -> None:
+        self.store.add_trajectory(
+            {
+                "trajectory": machine.trajectory_key,
+                "problem_id": machine.problem_id,
+                "sample": machine.sample,
+                "thinking_tokens": len(machine.thinking),
+                "stops": machine.stops,
+                "forced_waits_at": machine.forced,
+                "thinking_text": machine.decode(machine.thinking),
+            }
+        )
+
+
+def _record_from_result(result: Result) -> dict[str, object]:
+    return {
+        "key": result.key,
+        "token_ids": list(result.token_ids),
+        "finish": result.finish,
+        "stop_token_id": result.stop_token_id,
+    }
+
+
+def _result_from_record(record: dict[str, object]) -> Result:
+    return Result(
+        key=str(record["key"]),
+        token_ids=tuple(record["token_ids"]),  # type: ignore[arg-type]
+        finish=record["finish"],  # type: ignore[arg-type]
+        stop_token_id=record["stop_token_id"],  # type: ignore[arg-type]
+    )

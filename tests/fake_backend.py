@@ -1,0 +1,92 @@
+"""A pure-logic stand-in for an engine, for fast unit tests of the forcing state machine.
+
+The "model" is a deterministic function of the whole context (like greedy
+decoding): the next token is derived from a hash of the last few tokens and the
+position. It honours max_tokens, stop token ids and min_tokens the way vLLM
+does (a stop token inside min_tokens is replaced by the next-best token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+
+from evalscale.forcing import Request, Result
+from evalscale.prompting import PromptIds
+
+EOS, END_THINK, WAIT, NEWLINE, CLOSE, FINAL = 1, 2, 3, 4, 5, 6
+FIRST_WORD = 10
+VOCAB = 40
+
+
+def fake_ids(think_end: tuple[tuple[int, ...], ...] = ((END_THINK,),)) -> PromptIds:
+    """Forcing ids for the fake vocabulary."""
+    return PromptIds(
+        think_end=think_end,
+        think_close=(CLOSE,),
+        cap_close=(CLOSE, FINAL),
+        cap_close_newline=(NEWLINE, CLOSE, FINAL),
+        extension=(WAIT,),
+        answer_stop=(EOS,),
+    )
+
+
+def fake_decode(ids: object) -> str:
+    """Text of fake ids: newline tokens decode to a newline."""
+    return "".join("\n" if token == NEWLINE else f"<{token}>" for token in ids)  # type: ignore[attr-defined]
+
+
+class ScriptedModel:
+    """Next token = hash(context tail, length); stop-ish tokens appear now and then."""
+
+    def __init__(self, stop_every: int = 9, salt: str = "") -> None:
+        self.stop_every = stop_every
+        self.salt = salt
+
+    def ranked(self, context: list[int]) -> list[int]:
+        """Candidate next tokens, best first (deterministic in the context)."""
+        digest = hashlib.sha256(f"{self.salt}{context[-4:]}{len(context)}".encode()).digest()
+        best = FIRST_WORD + digest[0] % (VOCAB - FIRST_WORD)
+        if digest[1] % self.stop_every == 0:
+            best = END_THINK if CLOSE not in context else EOS
+        elif digest[2] % 11 == 0:
+            best = NEWLINE
+        return [best, FIRST_WORD + digest[3] % (VOCAB - FIRST_WORD)]
+
+    def generate(self, request: Request) -> Result:
+        """Greedy generation for one request."""
+        context = list(request.prompt_ids)
+        out: list[int] = []
+        while len(out) < request.max_tokens:
+            first, second = self.ranked(context)
+            token = second if len(out) < request.min_tokens and first in request.stop_token_ids else first
+            if token in request.stop_token_ids or token == EOS:
+                return Result(request.key, tuple(out), "stop", token)
+            out.append(token)
+            context.append(token)
+        return Result(request.key, tuple(out), "length", None)
+
+
+class FakeBackend:
+    """Backend protocol over a ScriptedModel; finishes requests in a shuffled-but-fixed order."""
+
+    def __init__(self, model: ScriptedModel | None = None) -> None:
+        self.model = model or ScriptedModel()
+        self.queue: deque[Request] = deque()
+        self.submitted: list[Request] = []
+
+    def submit(self, request: Request) -> None:
+        self.queue.append(request)
+        self.submitted.append(request)
+
+    def pending(self) -> int:
+        return len(self.queue)
+
+    def poll(self) -> list[Result]:
+        if not self.queue:
+            return []
+        self.queue.rotate(len(self.queue) // 2)  # finish out of submission order
+        return [self.model.generate(self.queue.popleft())]
+
+    def close(self) -> None:
+        self.queue.clear()

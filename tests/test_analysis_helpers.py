@@ -1,0 +1,86 @@
+"""Synthetic run directories with known answers, for the analysis, report and compare tests.
+
+Every problem's gold answer is "7"; a cell is correct when the `answer`
+function returns "7" for it, and unanswered (reason "no_answer") when it returns None.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from evalscale.records import CellRecord, Problem, Verdict, to_json_dict
+from evalscale.store import CELLS, MANIFEST, PROBLEMS, VERDICTS
+
+GOLD = "7"
+Answer = Callable[[int, int, int, int], str | None]  # (problem, sample, cap, waits) -> extracted answer
+Tokens = Callable[[int, int, int, int], int]
+
+
+def default_tokens(problem: int, sample: int, cap: int, waits: int) -> int:
+    """Thinking tokens that grow with the Waits and stop at the cap."""
+    return min(cap, 60 * (waits + 1) + problem)
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    """Write records as JSONL."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def write_run(
+    run_dir: Path,
+    answer: Answer,
+    *,
+    model: str = "toy",
+    task: str = "letter_count",
+    caps: Sequence[int] = (50, 100),
+    waits: Sequence[int] = (0,),
+    problems: Sequence[int] = range(4),
+    samples: int = 1,
+    tokens: Tokens = default_tokens,
+    status: str = "complete",
+    config_hash: str = "hash-a",
+    mode: str = "shared",
+    budget: dict | None = None,
+    graded: bool = True,
+) -> Path:
+    """Write a run directory whose cells answer as `answer` says; returns `run_dir`."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    budget = {"caps": list(caps), "waits": list(waits), "min_thinking": 0, **(budget or {})}
+    manifest = {
+        "model": model, "task": task, "mode": mode, "status": status,
+        "config": {"budget": budget, "samples": samples}, "config_hash": config_hash,
+        "created": "2025-01-01T00:00:00", "versions": {},
+        "expected_cells": len(problems) * samples * len(caps) * len(waits),
+    }  # fmt: skip
+    (run_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    write_jsonl(
+        run_dir / PROBLEMS,
+        [to_json_dict(Problem(f"p{p}", f"question {p}", GOLD, "integer")) for p in problems],
+    )
+    cells, verdicts = [], []
+    for p in problems:
+        for s in range(samples):
+            for cap in caps:
+                for w in waits:
+                    thinking = tokens(p, s, cap, w)
+                    end = "cap" if thinking >= cap else ("waits_exhausted" if w else "stop")
+                    cell = CellRecord(
+                        problem_id=f"p{p}", sample=s, cap=cap, waits=w, mode=mode, waits_used=w,
+                        forced_waits=w, thinking_tokens=thinking, end_reason=end, answer_text="",
+                        answer_tokens=5, answer_finish="stop", trajectory="", seeds={},
+                    )  # fmt: skip
+                    extracted = answer(p, s, cap, w)
+                    reason = "no_answer" if extracted is None else ("match" if extracted == GOLD else "mismatch")
+                    cells.append(to_json_dict(cell))
+                    verdicts.append(to_json_dict(Verdict(cell.key, extracted == GOLD, extracted, reason)))
+    write_jsonl(run_dir / CELLS, cells)
+    if graded:
+        write_jsonl(run_dir / VERDICTS, verdicts)
+    return run_dir
+
+
+def right_from_cap(threshold: int) -> Answer:
+    """Answers: problem p is right exactly when the cap reaches threshold * (p + 1)."""
+    return lambda p, s, cap, w: GOLD if cap >= threshold * (p + 1) else "0"
