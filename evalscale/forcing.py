@@ -265,7 +265,9 @@ class SampleMachine:
         branch = self.branches.pop(result.key)
         name = result.key.rsplit("/", 1)[1]
         segments = {
-            name: self.seeds[name] for name, start in self.segment_starts.items() if start < branch.cut or start == 0
+            segment: self.seeds[segment]
+            for segment, start in self.segment_starts.items()
+            if start < branch.cut or start == 0
         }
         records = []
         for cap, waits in branch.cells:

@@ -24,9 +24,9 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from evalscale.analysis.reference import for_task
 
-# Okabe-Ito (color-blind safe, yellow left out) then four more distinct colors
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B",
-           "#7F7F7F", "#BCBD22"]  # fmt: skip
+# Okabe-Ito (color-blind safe) without its yellow (pale on white) and black, plus a brown and an indigo;
+# grey and black are kept for references and legend keys
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#332288"]
 REFERENCE_COLOR = "0.45"
 MARKERS = {"cap": "o", "wait": "^", "parallel": "s", "reference": "x"}
 COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper
@@ -98,12 +98,12 @@ def _log2_axis(ax: Axes) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
 
 
-def _panels(tasks: list[str], height: float = PANEL_HEIGHT) -> tuple[Figure, dict[str, Axes]]:
+def _panels(tasks: list[str], x_label: str = X_LABEL) -> tuple[Figure, dict[str, Axes]]:
     """A figure with one panel per task: a column wide for one task, else up to three per row."""
     columns = min(len(tasks), MAX_COLUMNS)
     rows = math.ceil(len(tasks) / columns)
     width = COLUMN_WIDTH if len(tasks) == 1 else PANEL_WIDTH * columns
-    figure = Figure(figsize=(width, height * rows + 0.5), layout="constrained")
+    figure = Figure(figsize=(width, PANEL_HEIGHT * rows + 0.5), layout="constrained")
     grid = figure.subplots(rows, columns, squeeze=False)
     axes = dict(zip(tasks, grid.flat, strict=False))
     for ax in list(grid.flat)[len(tasks) :]:
@@ -114,37 +114,56 @@ def _panels(tasks: list[str], height: float = PANEL_HEIGHT) -> tuple[Figure, dic
         if index % columns == 0:
             ax.set_ylabel(Y_LABEL)
         if index >= len(tasks) - columns:
-            ax.set_xlabel(X_LABEL)
+            ax.set_xlabel(x_label)
     return figure, axes
 
 
 def _draw_curve(ax: Axes, points: pd.DataFrame, x: str, color: str, linestyle: str = "-") -> None:
-    """One series: CI band, line in token order, and a marker per point by its `control` kind."""
+    """One series: CI (a band for solid lines, bars otherwise), line in token order, a marker per kind."""
     points = points.sort_values(x)
-    ax.fill_between(points[x], points["ci_low"], points["ci_high"], color=color, alpha=0.15, linewidth=0)
+    if linestyle == "-":
+        ax.fill_between(points[x], points["ci_low"], points["ci_high"], color=color, alpha=0.15, linewidth=0)
+    else:
+        errors = [points["accuracy"] - points["ci_low"], points["ci_high"] - points["accuracy"]]
+        ax.errorbar(points[x], points["accuracy"], yerr=errors, fmt="none", ecolor=color, elinewidth=0.7)
     ax.plot(points[x], points["accuracy"], color=color, linestyle=linestyle)
     for kind, group in points.groupby("control"):
-        ax.plot(group[x], group["accuracy"], linestyle="none", marker=MARKERS[str(kind)], color=color,
-                markeredgecolor="white", markeredgewidth=0.5)  # fmt: skip
+        ax.plot(
+            group[x],
+            group["accuracy"],
+            linestyle="none",
+            marker=MARKERS[str(kind)],
+            color=color,
+            markeredgecolor="white",
+            markeredgewidth=0.5,
+        )
 
 
 def _draw_reference(ax: Axes, reference: pd.DataFrame) -> None:
     """Reference points as grey crosses joined by a dotted line, one line per label."""
     for _, points in reference.groupby("label"):
         points = points.sort_values("mean_thinking_tokens")
-        ax.plot(points["mean_thinking_tokens"], points["accuracy"], color=REFERENCE_COLOR, linestyle=":",
-                marker=MARKERS["reference"])  # fmt: skip
+        ax.plot(
+            points["mean_thinking_tokens"],
+            points["accuracy"],
+            color=REFERENCE_COLOR,
+            linestyle=":",
+            marker=MARKERS["reference"],
+        )
 
 
 def _legend(figure: Figure, handles: list[Line2D]) -> None:
     """The figure's legend under its panels."""
     width = figure.get_figwidth()
-    figure.legend(handles=handles, loc="outside lower center", ncols=max(1, min(len(handles), int(width / 1.6))))
+    figure.legend(
+        handles=handles, loc="outside lower center", ncols=max(1, min(len(handles), int(width / 1.6)))
+    )
 
 
 def _series_handles(colors: dict[str, str], labels: dict[str, str]) -> list[Line2D]:
-    """Legend entries: one colored line per model."""
-    return [Line2D([], [], color=colors[model], label=labels.get(model, model)) for model in sorted(labels)]
+    """Legend entries: one colored line per model, in the order of their labels."""
+    ordered = sorted(labels.items(), key=lambda item: item[1])
+    return [Line2D([], [], color=colors[model], label=label) for model, label in ordered]
 
 
 def _marker_handles(kinds: Iterable[str], names: dict[str, str]) -> list[Line2D]:
@@ -166,7 +185,9 @@ def series_labels(points: pd.DataFrame) -> dict[str, str]:
     return {m: f"{m} (partial)" if m in partial else m for m in points["model"].unique()}
 
 
-def plot_scaling(curve: pd.DataFrame, colors: dict[str, str], reference: pd.DataFrame | None = None) -> Figure:
+def plot_scaling(
+    curve: pd.DataFrame, colors: dict[str, str], reference: pd.DataFrame | None = None
+) -> Figure:
     """Accuracy against mean thinking tokens: a panel per task, a line per model, 95% CI bands.
 
     `curve` holds the scaling-curve rows of a summary (see analysis.curve);
@@ -203,28 +224,50 @@ def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, colors: dict[str,
     """
     tasks = sorted(set(curve["task"]) | set(parallel["task"]))
     with paper_style():
-        figure, axes = _panels(tasks)
+        figure, axes = _panels(tasks, x_label="Thinking tokens per problem")
         for (model, task), points in curve.groupby(["model", "task"]):
             _draw_curve(axes[str(task)], points, "mean_thinking_tokens", colors[str(model)])
         for (model, task), points in parallel.groupby(["model", "task"]):
             ax = axes[str(task)]
-            _draw_curve(ax, points.assign(control="parallel"), "mean_total_thinking_tokens",
-                        colors[str(model)], linestyle="--")  # fmt: skip
+            _draw_curve(
+                ax,
+                points.assign(control="parallel"),
+                "mean_total_thinking_tokens",
+                colors[str(model)],
+                linestyle="--",
+            )
             for row in points.itertuples():
-                ax.annotate(f"k={row.k}", (row.mean_total_thinking_tokens, row.accuracy), fontsize=6,
-                            xytext=(3, -8), textcoords="offset points", color=colors[str(model)])  # fmt: skip
+                ax.annotate(
+                    f"k={row.k}",
+                    (row.mean_total_thinking_tokens, row.accuracy),
+                    fontsize=6,
+                    xytext=(-2, 5),
+                    ha="right",
+                    textcoords="offset points",
+                    color=colors[str(model)],
+                )
         styles = [
             Line2D([], [], color="0.3", label="sequential (budget forcing)"),
-            Line2D([], [], color="0.3", linestyle="--", marker=MARKERS["parallel"], label="parallel (majority vote)"),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                linestyle="--",
+                marker=MARKERS["parallel"],
+                label="parallel (majority vote)",
+            ),
         ]
         _legend(figure, _series_handles(colors, series_labels(curve)) + styles)
     return figure
 
 
-def plot_compare(curves: pd.DataFrame, deltas: pd.DataFrame, colors: dict[str, str]) -> Figure:
-    """Two runs compared: their scaling curves (top) and the per-cell difference B - A with paired CI (bottom).
+def plot_compare(
+    curves: pd.DataFrame, deltas: pd.DataFrame, colors: dict[str, str], roles: dict[str, str]
+) -> Figure:
+    """Two runs compared: their scaling curves (top), per-cell difference B - A with paired CI (bottom).
 
-    `deltas` has one row per paired cell with `label`, `diff`, `ci_low`, `ci_high`.
+    `deltas` has one row per paired cell with `label`, `diff`, `ci_low`, `ci_high`;
+    `roles` maps each model to "A" or "B" for the legend.
     """
     with paper_style():
         figure = Figure(figsize=(COLUMN_WIDTH, 4.4), layout="constrained")
@@ -239,9 +282,11 @@ def plot_compare(curves: pd.DataFrame, deltas: pd.DataFrame, colors: dict[str, s
         bottom.axhline(0.0, color="0.3", linewidth=0.8)
         bottom.errorbar(positions, deltas["diff"], yerr=errors, fmt="o", color="0.2", capsize=2, markersize=3)
         bottom.set_xticks(list(positions), deltas["label"], rotation=45, ha="right", rotation_mode="anchor")
-        bottom.set_ylabel("Accuracy B - A (points)")
+        bottom.set_ylabel("Accuracy B \u2212 A (points)")
+        bottom.set_xlabel("Cell: cap (+ Waits)")
         bottom.grid(axis="x", visible=False)
         kinds = [k for k in ("cap", "wait") if (curves["control"] == k).any()]
-        handles = _series_handles(colors, series_labels(curves)) + _marker_handles(kinds, KIND_NAMES)
+        labels = {model: f"{roles[model]}: {label}" for model, label in series_labels(curves).items()}
+        handles = _series_handles(colors, labels) + _marker_handles(kinds, KIND_NAMES)
         top.legend(handles=handles, loc="best")
     return figure

@@ -90,7 +90,10 @@ class PromptBuilder:
         text = self.tokenizer.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True, **self.profile.chat_template_kwargs
         )
-        return self._encode(str(text) + self.profile.think_open)
+        text = str(text)
+        if not text.rstrip().endswith(self.profile.think_open.strip()):
+            text += self.profile.think_open  # some templates (R1, QwQ) open thinking themselves
+        return self._encode(text)
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of token ids, special tokens kept."""

@@ -21,16 +21,36 @@ from evalscale.store import StoreError
 
 USAGE = "usage: evalscale report RUN_DIR [RUN_DIR...] [out=reports/NAME] [reference=PATH.csv]"
 SUMMARY_SHOWN = {
-    "model": "model", "task": "task", "cap": "cap", "waits": "waits", "control": "kind", "status": "status",
-    "n_problems": "problems", "n_samples": "samples", "accuracy": "acc %", "ci_low": "CI low",
-    "ci_high": "CI high", "mean_thinking_tokens": "thinking tok", "mean_answer_tokens": "answer tok",
-    "cut_share": "cut %", "no_answer_rate": "no answer %", "pass_at_k": "pass@k %", "maj_accuracy": "maj %",
-}  # fmt: skip
-METRICS_SHOWN = {
-    "model": "model", "task": "task", "n_points": "points", "control": "Control %", "control_basis": "Control vs",
-    "scaling": "Scaling", "performance": "Performance %", "best_cap": "best cap", "best_waits": "best waits",
+    "model": "model",
+    "task": "task",
+    "cap": "cap",
+    "waits": "waits",
+    "control": "kind",
     "status": "status",
-}  # fmt: skip
+    "n_problems": "problems",
+    "n_samples": "samples",
+    "accuracy": "acc %",
+    "ci_low": "CI low",
+    "ci_high": "CI high",
+    "mean_thinking_tokens": "thinking tok",
+    "mean_answer_tokens": "answer tok",
+    "cut_share": "cut %",
+    "no_answer_rate": "no answer %",
+    "pass_at_k": "pass@k %",
+    "maj_accuracy": "maj %",
+}
+METRICS_SHOWN = {
+    "model": "model",
+    "task": "task",
+    "n_points": "points",
+    "control": "Control %",
+    "control_basis": "Control vs",
+    "scaling": "Scaling",
+    "performance": "Performance %",
+    "best_cap": "best cap",
+    "best_waits": "best waits",
+    "status": "status",
+}
 
 
 def parse_arguments(argv: Sequence[str], options: Sequence[str]) -> tuple[list[Path], dict[str, str]]:
@@ -72,16 +92,24 @@ def runs_table(runs: analysis.Runs) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "model": r.series, "task": r.task, "mode": r.mode, "status": r.status,
-                "cells": f"{r.n_cells}/{r.expected_cells or '?'}", "config": r.config_hash[:8], "run": str(r.path),
+                "model": r.series,
+                "task": r.task,
+                "mode": r.mode,
+                "status": r.status,
+                "cells": f"{r.n_cells}/{r.expected_cells or '?'}",
+                "config": r.config_hash[:8],
+                "run": str(r.path),
             }
             for r in runs.runs
         ]
-    )  # fmt: skip
+    )
 
 
-def build_report(paths: Sequence[Path], out: Path, reference_path: Path | None = None) -> list[str]:
-    """Write the report of the runs under `paths` into `out`; returns its warnings."""
+def write_report(paths: Sequence[Path], out: Path, reference_path: Path | None = None) -> Path:
+    """Write the report of the runs under `paths` into `out`; returns the path of report.md.
+
+    Warnings (interrupted runs, cells with many unanswered samples) go to stderr too.
+    """
     runs = analysis.load_runs(paths, grader=analysis.default_grader())
     reference = read_reference(reference_path) if reference_path else None
     summary = analysis.summarize(runs.cells)
@@ -94,7 +122,14 @@ def build_report(paths: Sequence[Path], out: Path, reference_path: Path | None =
     scaling.to_csv(out / "metrics.csv", index=False)
     colors = plotting.model_colors(summary["model"])
     plotting.save_figure(plotting.plot_scaling(curve, colors, reference), out, "scaling")
-    lines = [f"# evalscale report: {out.name}", "", "## Runs", "", runs_table(runs).to_markdown(index=False), ""]
+    lines = [
+        f"# evalscale report: {out.name}",
+        "",
+        "## Runs",
+        "",
+        runs_table(runs).to_markdown(index=False),
+        "",
+    ]
     if notes:
         lines += ["## Warnings", "", *[f"- {note}" for note in notes], ""]
     lines += [
@@ -102,14 +137,19 @@ def build_report(paths: Sequence[Path], out: Path, reference_path: Path | None =
         "",
         markdown_table(scaling, METRICS_SHOWN),
         "",
-        "Over each scaling curve (cap- and Wait-controlled cells). Control: % of points within the requested",
-        "thinking range (`budget.control_range`), or, without one, % of cap-controlled points within their cap.",
+        "Over each scaling curve (cap- and Wait-controlled cells). Control: % of points within the",
+        "requested thinking range (`budget.control_range`), else % of cap-controlled points under their cap.",
         "Scaling: mean slope over all pairs of points, accuracy points per doubling of thinking tokens.",
         "Performance: best accuracy.",
         "",
     ]
     if reference is not None:
-        lines += [f"Reference ({reference_path}):", "", markdown_table(reference_metrics(reference), METRICS_SHOWN), ""]
+        lines += [
+            f"Reference ({reference_path}):",
+            "",
+            markdown_table(reference_metrics(reference), METRICS_SHOWN),
+            "",
+        ]
     lines += [
         "## Scaling curves",
         "",
@@ -129,8 +169,9 @@ def build_report(paths: Sequence[Path], out: Path, reference_path: Path | None =
             "",
             "![Budget forcing against majority vote](parallel.png)",
             "",
-            "Solid: budget forcing (mean accuracy of one sample). Dashed: majority vote over k samples at the",
-            "unforced cell (no Wait, largest cap), x = their thinking tokens summed ([PDF](parallel.pdf)).",
+            "Solid: budget forcing (mean accuracy of one sample). Dashed: majority vote over k samples",
+            "at the unforced cell (no Wait, largest cap); x: their thinking tokens summed.",
+            "[PDF](parallel.pdf)",
             "",
         ]
     lines += [
@@ -144,7 +185,9 @@ def build_report(paths: Sequence[Path], out: Path, reference_path: Path | None =
         "",
     ]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
-    return notes
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return out / "report.md"
 
 
 def main(argv: list[str]) -> int:
@@ -158,11 +201,9 @@ def main(argv: list[str]) -> int:
             raise analysis.AnalysisError("no run directory given")
         out = Path(options.get("out") or Path("reports") / paths[0].resolve().name)
         reference = Path(options["reference"]) if "reference" in options else None
-        notes = build_report(paths, out, reference)
+        written = write_report(paths, out, reference)
     except (analysis.AnalysisError, StoreError) as error:
         print(f"evalscale report: {error}", file=sys.stderr)
         return 2
-    for note in notes:
-        print(f"warning: {note}", file=sys.stderr)
-    print(f"wrote {out / 'report.md'}")
+    print(f"wrote {written}")
     return 0

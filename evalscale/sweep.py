@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import platform
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from evalscale.backends import Backend, BackendError
 from evalscale.forcing import Grid, SampleMachine
 from evalscale.prompting import ModelProfile, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
@@ -30,8 +33,6 @@ MODES = ("shared", "independent")
 # Keys that do not change what is generated: a run dir may be resumed with other values.
 NOT_HASHED = ("limit", "problems", "run_dir", "max_active_samples", "progress", "grade", "report", "shard")
 ENGINE_HASHED = ("dtype", "quantization", "max_model_len")
-
-log = logging.getLogger("evalscale")
 
 
 class ConfigError(ValueError):
@@ -60,20 +61,18 @@ class SweepPlan:
 
 def main(argv: list[str]) -> int:
     """Run the Hydra app `evalscale sweep` with `argv` as its overrides."""
-    import hydra
-
     sys.argv = ["evalscale sweep", *argv]
-    exit_code = {"code": 0}
+    sweep_app()
+    return 0
 
-    @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-    def app(cfg: Any) -> None:
-        from omegaconf import OmegaConf
 
-        config = OmegaConf.to_container(cfg, resolve=True)
-        exit_code["code"] = max(exit_code["code"], run_sweep(config))  # type: ignore[arg-type]
-
-    app()
-    return exit_code["code"]
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def sweep_app(cfg: DictConfig) -> None:
+    """One Hydra job: a sweep of one (model, task, budget) config; exits non-zero on failure."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    code = run_sweep(config)  # type: ignore[arg-type]
+    if code:
+        raise SystemExit(code)
 
 
 def run_sweep(config: dict[str, Any]) -> int:
@@ -90,8 +89,8 @@ def run_sweep(config: dict[str, Any]) -> int:
     )
     status = generate(plan)
     if status != "complete":
-        print(f"evalscale: interrupted; run the same command again to resume {plan.run_dir}", file=sys.stderr)
-        return 130
+        print(f"evalscale: {status}; run the same command again to resume {plan.run_dir}", file=sys.stderr)
+        return 130 if status == "interrupted" else 1
     finish_run(plan.run_dir, config)
     return 0
 
@@ -131,7 +130,23 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
         config.get("run_dir")
         or Path("runs") / profile.name / config["task"]["name"] / f"{mode}-{config_hash[:10]}"
     )
+    if config.get("shard"):
+        index, count = parse_shard(str(config["shard"]))
+        problems = problems[index::count]
+        prompts = {problem.id: prompts[problem.id] for problem in problems}
+        run_dir = run_dir / f"shard-{index}-of-{count}"
     return SweepPlan(config, profile, model_path, grid, problems, prompts, builder, run_dir, config_hash)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`"i/n"` -> (i, n): this job takes problems i, i+n, i+2n, ... of the task."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"shard must look like i/n (e.g. 0/4), got {text!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise ConfigError(f"shard {text!r}: need 0 <= i < n")
+    return index, count
 
 
 def _as_list(value: Any, name: str) -> list[Any]:
@@ -188,7 +203,11 @@ def load_tokenizer(name_or_path: str) -> Any:
 
 
 def check_lengths(
-    prompts: dict[str, list[int]], grid: Grid, builder: PromptBuilder, profile: ModelProfile, max_model_len: int
+    prompts: dict[str, list[int]],
+    grid: Grid,
+    builder: PromptBuilder,
+    profile: ModelProfile,
+    max_model_len: int,
 ) -> None:
     """Fail before generation if the longest prompt plus the largest cell cannot fit the context."""
     longest = max((len(ids) for ids in prompts.values()), default=0)
@@ -252,9 +271,11 @@ def fingerprint_model(model_path: str) -> str:
 def machines_for(plan: SweepPlan, done: set[str]) -> Iterator[SampleMachine]:
     """One machine per (problem, sample) in shared mode, per (problem, sample, cell) otherwise."""
     config = plan.config
-    groups = [plan.grid] if config["mode"] == "shared" else [
-        Grid((cap,), (waits,), plan.grid.min_thinking) for cap, waits in plan.grid.cells
-    ]
+    groups = (
+        [plan.grid]
+        if config["mode"] == "shared"
+        else [Grid((cap,), (waits,), plan.grid.min_thinking) for cap, waits in plan.grid.cells]
+    )
     for problem in plan.problems:
         for sample in range(int(config["samples"])):
             for grid in groups:
@@ -274,8 +295,12 @@ def machines_for(plan: SweepPlan, done: set[str]) -> Iterator[SampleMachine]:
                 )
 
 
-def generate(plan: SweepPlan) -> str:
-    """Run the engine over the plan's open cells; returns "complete" or "partial"."""
+def generate(plan: SweepPlan, backend: Backend | None = None) -> str:
+    """Run the engine over the plan's open cells; returns "complete", "interrupted" or "failed".
+
+    A given `backend` is used and left open (tests share one engine between
+    runs); otherwise one is built from the config and closed at the end.
+    """
     from evalscale.backends import make_backend
     from evalscale.runner import SweepRunner
 
@@ -289,16 +314,25 @@ def generate(plan: SweepPlan) -> str:
         print("evalscale: every cell is stored already; nothing to generate", file=sys.stderr)
         store.finish("complete")
         return "complete"
-    engine = dict(plan.config["engine"])
-    backend = make_backend(engine.pop("backend"), plan.model_path, engine, plan.config["sampling"])
-    runner = SweepRunner(backend, store, int(plan.config["max_active_samples"]), bool(plan.config["progress"]))
+    owned = backend is None
+    if backend is None:
+        engine = dict(plan.config["engine"])
+        backend = make_backend(engine.pop("backend"), plan.model_path, engine, plan.config["sampling"])
+    runner = SweepRunner(
+        backend, store, int(plan.config["max_active_samples"]), bool(plan.config["progress"])
+    )
     try:
         stats = runner.run(machines_for(plan, store.cell_keys), total_cells=open_cells)
     except KeyboardInterrupt:
         store.finish("partial")
-        return "partial"
+        return "interrupted"
+    except BackendError as error:
+        store.finish("partial")
+        print(f"evalscale sweep: {error}", file=sys.stderr)
+        return "failed"
     finally:
-        backend.close()
+        if owned:
+            backend.close()
     store.finish("complete")
     print(
         f"evalscale: {stats.cells_written} cells, {stats.generated_tokens:,} tokens generated in "

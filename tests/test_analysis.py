@@ -91,9 +91,13 @@ def test_control_kinds_and_curve(tmp_path: Path) -> None:
     summary = summarize(load_runs([run]).cells)
     kinds = {(r.cap, r.waits): r.control for r in summary.itertuples()}
     assert kinds == {
-        (50, 0): "cap", (50, 1): "grid", (50, 2): "grid",
-        (200, 0): "cap", (200, 1): "wait", (200, 2): "wait",
-    }  # fmt: skip
+        (50, 0): "cap",
+        (50, 1): "grid",
+        (50, 2): "grid",
+        (200, 0): "cap",
+        (200, 1): "wait",
+        (200, 2): "wait",
+    }
     on_curve = curve(summary)
     assert list(on_curve["mean_thinking_tokens"]) == sorted(on_curve["mean_thinking_tokens"])
     assert len(on_curve) == 4
@@ -109,7 +113,9 @@ def test_scaling_metrics_of_a_run(tmp_path: Path) -> None:
     # accuracies 25, 50, 100 at 40, 80, 160 tokens: slopes 25, 50 and 37.5
     assert row.scaling == pytest.approx(37.5)
     assert (row.performance, row.control, row.control_basis, row.best_cap) == (100.0, 100.0, "caps", 200)
-    ranged = write_run(tmp_path / "ranged", right_from_cap(50), caps=(50, 100, 200), budget={"control_range": [0, 60]})
+    ranged = write_run(
+        tmp_path / "ranged", right_from_cap(50), caps=(50, 100, 200), budget={"control_range": [0, 60]}
+    )
     runs = load_runs([ranged])
     row = scaling_metrics(summarize(runs.cells), runs).iloc[0]
     assert (row.control_basis, row.control) == ("range", pytest.approx(100 / 3))
@@ -133,9 +139,12 @@ def test_majority_vote_and_pass_at_k(tmp_path: Path) -> None:
 
 def test_parallel_scaling_sums_tokens_over_samples(tmp_path: Path) -> None:
     run = write_run(
-        tmp_path / "run", lambda p, s, cap, w: GOLD if s == 1 else "1", caps=(50, 100), samples=4,
+        tmp_path / "run",
+        lambda p, s, cap, w: GOLD if s == 1 else "1",
+        caps=(50, 100),
+        samples=4,
         tokens=lambda p, s, cap, w: 10 * (s + 1),
-    )  # fmt: skip
+    )
     runs = load_runs([run])
     parallel = parallel_scaling(runs.cells)
     base = parallel_base(summarize(runs.cells), parallel)

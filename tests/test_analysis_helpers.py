@@ -49,11 +49,16 @@ def write_run(
     run_dir.mkdir(parents=True, exist_ok=True)
     budget = {"caps": list(caps), "waits": list(waits), "min_thinking": 0, **(budget or {})}
     manifest = {
-        "model": model, "task": task, "mode": mode, "status": status,
-        "config": {"budget": budget, "samples": samples}, "config_hash": config_hash,
-        "created": "2025-01-01T00:00:00", "versions": {},
+        "model": model,
+        "task": task,
+        "mode": mode,
+        "status": status,
+        "config": {"budget": budget, "samples": samples},
+        "config_hash": config_hash,
+        "created": "2025-01-01T00:00:00",
+        "versions": {},
         "expected_cells": len(problems) * samples * len(caps) * len(waits),
-    }  # fmt: skip
+    }
     (run_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     write_jsonl(
         run_dir / PROBLEMS,
@@ -67,12 +72,25 @@ def write_run(
                     thinking = tokens(p, s, cap, w)
                     end = "cap" if thinking >= cap else ("waits_exhausted" if w else "stop")
                     cell = CellRecord(
-                        problem_id=f"p{p}", sample=s, cap=cap, waits=w, mode=mode, waits_used=w,
-                        forced_waits=w, thinking_tokens=thinking, end_reason=end, answer_text="",
-                        answer_tokens=5, answer_finish="stop", trajectory="", seeds={},
-                    )  # fmt: skip
+                        problem_id=f"p{p}",
+                        sample=s,
+                        cap=cap,
+                        waits=w,
+                        mode=mode,
+                        waits_used=w,
+                        forced_waits=w,
+                        thinking_tokens=thinking,
+                        end_reason=end,
+                        answer_text="",
+                        answer_tokens=5,
+                        answer_finish="stop",
+                        trajectory="",
+                        seeds={},
+                    )
                     extracted = answer(p, s, cap, w)
-                    reason = "no_answer" if extracted is None else ("match" if extracted == GOLD else "mismatch")
+                    reason = (
+                        "no_answer" if extracted is None else ("match" if extracted == GOLD else "mismatch")
+                    )
                     cells.append(to_json_dict(cell))
                     verdicts.append(to_json_dict(Verdict(cell.key, extracted == GOLD, extracted, reason)))
     write_jsonl(run_dir / CELLS, cells)

@@ -54,7 +54,9 @@ def test_aime_problems_are_the_files_bare_problems_and_answers(name: str, data_d
     assert [problem.id for problem in problems] == [row["id"] for row in rows]
     assert [problem.question for problem in problems] == [row["problem"] for row in rows]
     assert [problem.gold for problem in problems] == [row["answer"] for row in rows]
-    assert all(problem.gold == str(int(row["answer_raw"])) for problem, row in zip(problems, rows))
+    assert all(
+        problem.gold == str(int(row["answer_raw"])) for problem, row in zip(problems, rows, strict=True)
+    )
 
 
 def test_math500_problems_are_the_files_bare_problems_and_answers(data_dir: str) -> None:
@@ -76,7 +78,7 @@ def test_gpqa_shows_shuffled_options_and_the_gold_letter_maps_to_the_correct_one
         assert options == [sources[index] for index in order]
         assert options["ABCD".index(problem.gold)] == problem.metadata["correct_option"] == sources[0]
         assert order["ABCD".index(problem.gold)] == 0
-        shown = "\n".join(f"{letter}) {option}" for letter, option in zip("ABCD", options))
+        shown = "\n".join(f"{letter}) {option}" for letter, option in zip("ABCD", options, strict=True))
         assert problem.question == f"{row['question'].strip()}\n\n{shown}"
 
 
@@ -85,7 +87,10 @@ def test_gpqa_permutation_depends_on_seed_and_id_only(data_dir: str) -> None:
     again = load("gpqa_diamond", data_dir, seed=0)
     other = load("gpqa_diamond", data_dir, seed=1)
     assert first == again
-    assert sum(a.metadata["permutation"] != b.metadata["permutation"] for a, b in zip(first, other)) > 150
+    assert (
+        sum(a.metadata["permutation"] != b.metadata["permutation"] for a, b in zip(first, other, strict=True))
+        > 150
+    )
     picked = load_problems(CONFIGS["gpqa_diamond"], data_dir=data_dir, seed=1, problem_ids=[other[-1].id])
     assert picked == [other[-1]]
 
@@ -139,7 +144,9 @@ def test_unknown_task_and_missing_file_are_clear_errors(data_dir: str, tmp_path:
         load_problems(CONFIGS["math500"], data_dir=str(tmp_path))
 
 
-def test_tasks_command_lists_counts_types_and_local_files(data_dir: str, capsys: pytest.CaptureFixture) -> None:
+def test_tasks_command_lists_counts_types_and_local_files(
+    data_dir: str, capsys: pytest.CaptureFixture
+) -> None:
     assert tasks_main([f"data_dir={data_dir}"]) == 0
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
     assert rows["gpqa_diamond"] == ["gpqa_diamond", "198", "choice", str(DATA_DIR / "gpqa_diamond.jsonl")]
@@ -162,3 +169,9 @@ def test_offline_without_data_dir_fails_fast_with_a_clear_message(tmp_path: Path
     assert all("set data_dir=PATH to use local files" in line for line in errors)
     gpqa_error = next(line for line in errors if "'gpqa_diamond'" in line)
     assert "gated" in gpqa_error and "huggingface.co/datasets/Idavidrein/gpqa" in gpqa_error
+
+
+def test_a_file_without_the_expected_columns_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "math500.jsonl").write_text(json.dumps({"question": "1+1?", "answer": "2"}) + "\n")
+    with pytest.raises(TaskError, match="math500.jsonl has no column 'unique_id'"):
+        load_problems(CONFIGS["math500"], data_dir=str(tmp_path))

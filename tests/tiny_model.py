@@ -26,23 +26,38 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
     core = Tokenizer(models.BPE())
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
-    corpus = [f"How many times does the letter {c} appear in the word {c * 3}x? Wait, think. {i}" for i, c in
-              enumerate("abcdefghijklmnopqrstuvwxyz")] * 20
+    corpus = [
+        f"How many times does the letter {c} appear in the word {c * 3}x? Wait, think. {i}"
+        for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")
+    ] * 20
     core.train_from_iterator(
-        corpus, trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL_TOKENS,
-                                    initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=400,
+            special_tokens=SPECIAL_TOKENS,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
     )
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core, eos_token="<|endoftext|>", pad_token="<|endoftext|>",
+        tokenizer_object=core,
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
         additional_special_tokens=SPECIAL_TOKENS[1:],
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(directory)
     torch.manual_seed(seed)
     config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=128, intermediate_size=256, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-        eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=2048,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=True,
     )
     Qwen2ForCausalLM(config).save_pretrained(directory)
     return directory

@@ -17,14 +17,14 @@ REFERENCE_COLUMNS = ["task", "label", "mean_thinking_tokens", "accuracy"]
 
 
 def read_reference(path: Path) -> pd.DataFrame:
-    """Reference points as columns task, label, mean_thinking_tokens, accuracy (label defaults to the file name)."""
+    """Reference points: columns task, label, mean_thinking_tokens, accuracy (label: file name if absent)."""
     if not path.is_file():
         raise AnalysisError(f"reference file {path} does not exist")
     table = pd.read_csv(path).rename(columns={"benchmark": "task"})
     needed = {"task", "avg_thinking_tokens", "accuracy_pct"}
     if not needed <= set(table.columns):
         raise AnalysisError(
-            f"reference file {path} needs the columns benchmark (or task), avg_thinking_tokens and accuracy_pct"
+            f"reference file {path} needs columns benchmark (or task), avg_thinking_tokens and accuracy_pct"
         )
     if "label" not in table.columns:
         table["label"] = path.stem
@@ -33,7 +33,7 @@ def read_reference(path: Path) -> pd.DataFrame:
 
 
 def task_key(name: str) -> str:
-    """A task name reduced for matching across spellings: "AIME24" ~ "aime24", "GPQA-Diamond" ~ "gpqa_diamond"."""
+    """A task name reduced for matching spellings: "AIME24" ~ "aime24", "GPQA-Diamond" ~ "gpqa_diamond"."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 

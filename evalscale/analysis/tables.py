@@ -104,19 +104,21 @@ def majority_correct(cell: pd.DataFrame, k: int) -> pd.Series:
     goes to the answer of the smallest sample index, and that sample's verdict
     decides. A problem with no answer at all counts as wrong.
     """
-    first = cell.sort_values("sample").groupby("problem_id", sort=False).head(k)
-    answers = first["extracted"].where(first["extracted"].notna(), "").astype(str).str.strip()
-    votes = (
-        first.assign(answer=answers)[answers != ""]
-        .groupby(["problem_id", "answer"], sort=False)
-        .agg(count=("sample", "size"), first=("sample", "min"), correct=("correct", "first"))
-        .reset_index()
-        .sort_values(["problem_id", "count", "first"], ascending=[True, False, True])
-        .drop_duplicates("problem_id")
-    )
-    result = pd.Series(False, index=pd.Index(first["problem_id"].unique(), name="problem_id"))
-    result.loc[votes["problem_id"]] = votes["correct"].to_numpy(dtype=bool)
-    return result
+    ordered = cell.sort_values(["problem_id", "sample"])
+    tallies: dict[str, dict[str, list]] = {}  # problem -> answer -> [votes, verdict of its first sample]
+    drawn: dict[str, int] = {}
+    for problem, extracted, correct in zip(
+        ordered["problem_id"], ordered["extracted"], ordered["correct"], strict=True
+    ):
+        drawn[problem] = drawn.get(problem, 0) + 1
+        tally = tallies.setdefault(problem, {})
+        answer = extracted.strip() if isinstance(extracted, str) else ""
+        if drawn[problem] > k or not answer:
+            continue
+        tally.setdefault(answer, [0, bool(correct)])[0] += 1  # dicts keep insertion (sample) order
+    # max() keeps the first of equal counts: the answer whose first vote has the smallest sample index
+    winners = {p: bool(max(t.values(), key=lambda v: v[0])[1]) if t else False for p, t in tallies.items()}
+    return pd.Series(winners, dtype=bool).rename_axis("problem_id")
 
 
 def vote_sizes(n_samples: int) -> list[int]:

@@ -21,6 +21,7 @@ class VllmBackend:
     """Runs Requests on a `vllm.LLMEngine` built from config."""
 
     def __init__(self, model_path: str, engine: dict[str, Any], sampling: dict[str, Any]) -> None:
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
         from vllm import EngineArgs, LLMEngine
 
         options = {**ENGINE_DEFAULTS, **{k: v for k, v in engine.items() if v is not None}}
@@ -81,11 +82,11 @@ class VllmBackend:
         if any(token_id >= self.vocab_size for token_id in token_ids):
             raise BackendError(
                 f"request {output.request_id}: the model produced a token id outside the tokenizer's "
-                f"vocabulary ({self.vocab_size}); its embedding is padded. Lower top_p or use greedy decoding."
+                f"vocabulary ({self.vocab_size}); its embedding is padded. Lower top_p or decode greedily."
             )
         finish = "length" if completion.finish_reason == "length" else "stop"
         return Result(key=output.request_id, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
 
     def close(self) -> None:
         """Shut the engine down."""
-        self.engine.shutdown() if hasattr(self.engine, "shutdown") else None
+        self.engine.engine_core.shutdown()

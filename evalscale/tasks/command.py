@@ -65,4 +65,6 @@ def task_source(task: dict[str, Any], data_dir: str | None) -> str:
 def format_table(rows: list[list[str]]) -> str:
     """Rows as left-aligned columns separated by two spaces."""
     widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )

@@ -35,6 +35,7 @@ def load_lm_eval_problems(task: dict[str, Any], data_dir: str | None, seed: int)
     Raises TaskError for an unknown task, a missing data file or a hub dataset that cannot be read.
     """
     lm_task = build_lm_eval_task(task, data_dir)
+    # lm-eval calls process_docs(split) without run parameters: bind the run's seed here.
     process_docs = lm_task.config.process_docs
     if process_docs is not None and "seed" in inspect.signature(process_docs).parameters:
         lm_task.config.process_docs = functools.partial(process_docs, seed=seed)
@@ -66,6 +67,11 @@ def build_lm_eval_task(task: dict[str, Any], data_dir: str | None) -> Configurab
         return task_manager().load(spec)["tasks"][name]
     except OSError as err:  # datasets and huggingface_hub raise OSError subclasses
         raise TaskError(hub_error(task, config, err)) from err
+    except KeyError as err:  # process_docs found neither the hub's nor the local file's columns
+        source = data_source(task, data_dir)
+        raise TaskError(
+            f"task {task.get('name')!r}: {source} has no column {err} (see the data README)"
+        ) from err
 
 
 def lm_eval_config(task: dict[str, Any]) -> dict[str, Any]:

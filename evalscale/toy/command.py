@@ -1,0 +1,43 @@
+"""`evalscale train-toy [seed=N] [force=true]`: train the embedded toy reasoner (once; cached)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from evalscale.toy.cache import ensure_toy_model, toy_model_dir
+
+USAGE = "usage: evalscale train-toy [seed=N] [force=true]"
+TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+
+def parse_args(argv: list[str]) -> tuple[int, bool]:
+    """The seed and force flag of `key=value` arguments; ValueError with a one-line reason otherwise."""
+    options = {"seed": "0", "force": "false"}
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or key not in options:
+            raise ValueError(f"unexpected argument {arg!r}")
+        options[key] = value.strip().lower()
+    if not options["seed"].isdigit():
+        raise ValueError(f"seed must be a non-negative integer, got {options['seed']!r}")
+    if options["force"] not in TRUE | FALSE:
+        raise ValueError(f"force must be true or false, got {options['force']!r}")
+    return int(options["seed"]), options["force"] in TRUE
+
+
+def main(argv: list[str]) -> int:
+    """Train the toy reasoner for a seed unless it is cached (or `force=true`); print its folder."""
+    if any(arg in {"-h", "--help"} for arg in argv):
+        print(USAGE)
+        return 0
+    try:
+        seed, force = parse_args(argv)
+    except ValueError as error:
+        print(f"evalscale train-toy: {error}\n{USAGE}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if toy_model_dir(seed).is_dir() and not force:
+        print(f"toy reasoner already trained (seed {seed}); retrain with force=true", file=sys.stderr)
+    print(ensure_toy_model(seed=seed, force=force))
+    return 0

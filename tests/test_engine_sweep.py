@@ -1,0 +1,103 @@
+"""End-to-end budget forcing on the real vLLM engine (CPU build) with the toy reasoner."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from engine import REPO, cells_by_key, sweep_config
+
+from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.store import CELLS, GENERATIONS, read_jsonl, read_manifest
+from evalscale.sweep import generate, make_plan
+
+pytestmark = pytest.mark.engine
+
+GRID = ("budget.caps=[8,16,32,64]", "budget.waits=[0,1,2]", "limit=16")
+
+
+@pytest.fixture(scope="session")
+def toy_engine() -> VllmBackend:
+    """One engine on the toy reasoner for the whole session (greedy)."""
+    config = sweep_config(*GRID)
+    plan = make_plan(config)
+    engine = dict(config["engine"])
+    engine.pop("backend")
+    backend = VllmBackend(plan.model_path, engine, config["sampling"])
+    yield backend
+    backend.close()
+
+
+def run_in_process(engine: VllmBackend, run_dir: Path, *overrides: str) -> dict[str, dict]:
+    plan = make_plan(sweep_config(*GRID, f"run_dir={run_dir}", "progress=false", *overrides))
+    assert generate(plan, engine) == "complete"
+    return cells_by_key(run_dir)
+
+
+@pytest.fixture(scope="session")
+def shared_run(toy_engine: VllmBackend, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("shared") / "run"
+    run_in_process(toy_engine, run_dir)
+    return run_dir
+
+
+def test_every_cell_within_its_cap_and_waits(shared_run: Path) -> None:
+    cells = cells_by_key(shared_run)
+    assert len(cells) == 16 * 4 * 3
+    for cell in cells.values():
+        assert cell["thinking_tokens"] <= cell["cap"]
+        assert cell["waits_used"] <= cell["waits"]
+        assert cell["answer_text"], "every cell has an answer"
+    assert {cell["end_reason"] for cell in cells.values()} >= {"cap", "stop"}
+    assert any(cell["waits_used"] > 0 for cell in cells.values()), "the toy model should stop early sometimes"
+    assert read_manifest(shared_run)["status"] == "complete"
+
+
+def test_shared_and_independent_agree_under_greedy(
+    shared_run: Path, toy_engine: VllmBackend, tmp_path: Path
+) -> None:
+    shared = cells_by_key(shared_run)
+    independent = run_in_process(toy_engine, tmp_path / "independent", "mode=independent")
+    assert independent.keys() == shared.keys()
+    fields = ("thinking_tokens", "end_reason", "waits_used", "answer_text")
+    mismatches = [key for key in shared if any(shared[key][f] != independent[key][f] for f in fields)]
+    assert not mismatches, f"cells differ between modes: {mismatches[:5]}"
+    shared_tokens = sum(len(g["token_ids"]) for g in read_jsonl(shared_run / GENERATIONS))
+    independent_tokens = sum(len(g["token_ids"]) for g in read_jsonl(tmp_path / "independent" / GENERATIONS))
+    assert shared_tokens * 3 < independent_tokens
+
+
+def test_rerun_of_a_complete_run_generates_nothing(shared_run: Path, toy_engine: VllmBackend) -> None:
+    before = (shared_run / GENERATIONS).read_bytes(), (shared_run / CELLS).read_bytes()
+    run_in_process(toy_engine, shared_run)
+    assert ((shared_run / GENERATIONS).read_bytes(), (shared_run / CELLS).read_bytes()) == before
+
+
+def test_sigkill_mid_run_then_resume_gives_the_same_records(shared_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "killed"
+    command = [sys.executable, "-m", "evalscale.cli", "sweep", *GRID, f"run_dir={run_dir}"]
+    command += ["grade=false", "report=false", "progress=false", "max_active_samples=4"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(read_jsonl(run_dir / CELLS)) >= 40:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the sweep ended before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_at = len(read_jsonl(run_dir / CELLS))
+    assert 40 <= killed_at < 16 * 4 * 3
+    assert read_manifest(run_dir)["status"] == "running"
+    subprocess.run(command, cwd=REPO, env=env, check=True, timeout=600)
+    resumed = cells_by_key(run_dir)
+    assert resumed == cells_by_key(shared_run)
+    keys = [g["key"] for g in read_jsonl(run_dir / GENERATIONS)]
+    assert len(keys) == len(set(keys)), "a generation was stored twice"
+    assert read_manifest(run_dir)["status"] == "complete"

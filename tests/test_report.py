@@ -1,0 +1,116 @@
+"""Tests of `evalscale report` on synthetic runs with known answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+from test_analysis_helpers import GOLD, right_from_cap, write_run
+
+from evalscale import analysis, report
+from evalscale.records import Verdict
+
+REQUIRED = ["model", "task", "cap", "waits", "n_problems", "n_samples", "accuracy", "ci_low", "ci_high"]
+
+
+@pytest.fixture
+def no_grader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behave as if evalscale.grading were not installed."""
+    monkeypatch.setattr(analysis, "default_grader", lambda: None)
+
+
+def test_report_writes_tables_figures_and_markdown(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs / "base", right_from_cap(25), model="base", caps=(50, 100), waits=(0, 2), samples=2)
+    write_run(runs / "tuned", lambda p, s, cap, w: GOLD, model="tuned", caps=(50, 100), config_hash="hash-t")
+    out = tmp_path / "report"
+    assert report.main([str(runs), f"out={out}"]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(REQUIRED + ["mean_thinking_tokens"]) <= set(summary.columns)
+    base = summary[summary["model"] == "base"].set_index(["cap", "waits"])
+    assert base.loc[(50, 0), "accuracy"] == 50.0 and base.loc[(100, 2), "accuracy"] == 100.0
+    assert base.loc[(100, 2), "control"] == "wait" and base.loc[(50, 2), "control"] == "grid"
+    assert base.loc[(100, 2), "mean_thinking_tokens"] == 100.0  # 180 + problem, cut at 100
+    assert base.loc[(50, 0), "n_samples"] == 2 and base.loc[(50, 0), "n_problems"] == 4
+    metrics = pd.read_csv(out / "metrics.csv").set_index("model")
+    assert set(metrics.columns) >= {"task", "control", "scaling", "performance"}
+    assert metrics.loc["tuned", "performance"] == 100.0 and metrics.loc["tuned", "scaling"] == 0.0
+    assert metrics.loc["base", "control"] == 100.0  # every cap-controlled point within its cap
+    for name in ("scaling.png", "scaling.pdf", "parallel.png", "parallel.pdf", "parallel.csv"):
+        assert (out / name).stat().st_size > 0, name
+    text = (out / "report.md").read_text()
+    assert "![Accuracy against average thinking tokens](scaling.png)" in text and "parallel.png" in text
+    assert "Warnings" not in text
+
+
+def test_report_single_task_is_one_column_wide(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", right_from_cap(25))
+    out = tmp_path / "report"
+    assert report.main([str(run), f"out={out}"]) == 0
+    height, width, _ = imread(out / "scaling.png").shape
+    assert width == pytest.approx(3.3 * 300, abs=2)  # a column of a two-column paper at 300 dpi
+    assert not (out / "parallel.png").exists()  # one sample: no majority vote
+
+
+def test_report_flags_partial_runs_and_unanswered_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    run = write_run(tmp_path / "run", lambda p, s, cap, w: None if p < 2 else GOLD, status="running")
+    out = tmp_path / "report"
+    assert report.main([str(run), f"out={out}"]) == 0
+    assert "partial" in capsys.readouterr().err
+    assert set(pd.read_csv(out / "summary.csv")["status"]) == {"partial"}
+    text = (out / "report.md").read_text()
+    assert "## Warnings" in text and "50% of samples have no extractable answer" in text
+
+
+def test_report_overlays_reference_points(tmp_path: Path) -> None:
+    reference = tmp_path / "ref.csv"
+    reference.write_text(
+        "benchmark,avg_thinking_tokens,accuracy_pct,label\nLetter-Count,50,40.0,paper\nLetter-Count,100,80.0,paper\n"
+    )
+    run = write_run(tmp_path / "run", right_from_cap(25))
+    out = tmp_path / "report"
+    assert report.main([str(run), f"out={out}", f"reference={reference}"]) == 0
+    text = (out / "report.md").read_text()
+    assert "| paper   | Letter-Count |" in text  # the reference's metrics are listed
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n")
+    assert report.main([str(run), f"out={out}", f"reference={bad}"]) == 2
+
+
+def test_report_grades_or_asks_for_grading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    run = write_run(tmp_path / "run", right_from_cap(25), graded=False)
+    monkeypatch.setattr(analysis, "default_grader", lambda: None)
+    assert report.main([str(run), f"out={tmp_path / 'r'}"]) == 2
+    assert f"run `evalscale grade {run}` first" in capsys.readouterr().err
+
+    def grade_run(run_dir: Path) -> list[Verdict]:
+        return [Verdict(f"p{p}|0|{c}|0", False, "0", "mismatch") for p in range(4) for c in (50, 100)]
+
+    monkeypatch.setattr(analysis, "default_grader", lambda: grade_run)
+    assert report.main([str(run), f"out={tmp_path / 'r'}"]) == 0
+    assert set(pd.read_csv(tmp_path / "r" / "summary.csv")["accuracy"]) == {0.0}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "usage"),
+        (["missing-dir"], "no such run directory: missing-dir"),
+        (["{run}", "colour=red"], "unknown option 'colour'"),
+        (["out=x"], "no run directory given"),
+    ],
+)
+def test_report_bad_input_exits_2(tmp_path: Path, argv: list[str], message: str, capsys, no_grader) -> None:
+    run = write_run(tmp_path / "run", right_from_cap(25))
+    assert report.main([a.format(run=run) for a in argv]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err + captured.out
+
+
+def test_report_on_a_folder_without_runs_exits_2(tmp_path: Path, capsys) -> None:
+    assert report.main([str(tmp_path)]) == 2
+    assert "no run directory" in capsys.readouterr().err
