@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 
 from common import timed_sweep, toy_engine
-
 from engine import sweep_config
+
 from evalscale.sweep import make_plan
 
 CAPS = "budget.caps=[8,16,24,32,48,64]"
@@ -29,11 +29,18 @@ def main() -> None:
     _, largest, largest_wall = timed_sweep(backend, f"budget.caps=[{cap}]", f"budget.waits=[{waits}]", limit)
     backend.close()
     print(f"grid: {len(plan.grid.cells)} cells ({CAPS} {WAITS}), {len(plan.problems)} problems, greedy")
-    for name, stats, wall in (("shared", shared, shared_wall), ("independent", independent, independent_wall),
-                              ("largest cell", largest, largest_wall)):
-        print(f"{name:>12}: {wall:7.2f}s  {stats.generated_tokens:8,} tokens  {stats.requests_generated:6,} requests")
-    print(f"speedup={independent_wall / shared_wall:.2f} "
-          f"token_ratio={shared.generated_tokens / largest.generated_tokens:.2f}")
+    for name, stats, wall in (
+        ("shared", shared, shared_wall),
+        ("independent", independent, independent_wall),
+        ("largest cell", largest, largest_wall),
+    ):
+        print(
+            f"{name:>12}: {wall:7.2f}s {stats.generated_tokens:8,} tokens {stats.requests_generated:6,} req"
+        )
+    print(
+        f"speedup={independent_wall / shared_wall:.2f} "
+        f"token_ratio={shared.generated_tokens / largest.generated_tokens:.2f}"
+    )
 
 
 if __name__ == "__main__":

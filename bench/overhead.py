@@ -14,10 +14,10 @@ import sys
 import time
 
 from common import timed_sweep, toy_engine
+from engine import sweep_config
 from vllm import SamplingParams
 from vllm.inputs import TokensPrompt
 
-from engine import sweep_config
 from evalscale.sweep import make_plan
 
 GRID = ("budget.caps=[16,32,64]", "budget.waits=[0,1]")
@@ -27,8 +27,9 @@ def plain_generate(backend, prompts: list[list[int]], tokens_each: int) -> tuple
     """Generate `tokens_each` tokens for every prompt in one batch; (tokens, seconds)."""
     engine = backend.engine
     engine.reset_prefix_cache()
-    params = SamplingParams(temperature=0.0, max_tokens=tokens_each, min_tokens=tokens_each, ignore_eos=True,
-                            detokenize=False)
+    params = SamplingParams(
+        temperature=0.0, max_tokens=tokens_each, min_tokens=tokens_each, ignore_eos=True, detokenize=False
+    )
     start = time.perf_counter()
     for index, prompt in enumerate(prompts):
         engine.add_request(f"plain-{index}", TokensPrompt(prompt_token_ids=prompt), params)
@@ -50,10 +51,14 @@ def main() -> None:
     plain_tokens, plain_wall = plain_generate(backend, prompts, tokens_each)
     backend.close()
     harness_rate, plain_rate = harness.generated_tokens / harness_wall, plain_tokens / plain_wall
-    print(f"harness: {harness.generated_tokens:,} tokens in {harness_wall:.2f}s = {harness_rate:,.0f} tok/s "
-          f"({harness.requests_generated:,} requests)")
-    print(f"  plain: {plain_tokens:,} tokens in {plain_wall:.2f}s = {plain_rate:,.0f} tok/s "
-          f"({len(prompts)} requests x {tokens_each} tokens)")
+    print(
+        f"harness: {harness.generated_tokens:,} tokens in {harness_wall:.2f}s = {harness_rate:,.0f} tok/s "
+        f"({harness.requests_generated:,} requests)"
+    )
+    print(
+        f"  plain: {plain_tokens:,} tokens in {plain_wall:.2f}s = {plain_rate:,.0f} tok/s "
+        f"({len(prompts)} requests x {tokens_each} tokens)"
+    )
     print(f"efficiency={harness_rate / plain_rate:.2f}")
 
 

@@ -19,7 +19,7 @@ from evalscale import analysis, plotting
 from evalscale.analysis import metrics
 from evalscale.analysis.runs import Grader
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci, percentile_ci, resample_counts
-from evalscale.report import markdown_table, parse_arguments
+from evalscale.report import markdown_table, parse_arguments, safe_name
 from evalscale.store import StoreError
 
 USAGE = "usage: evalscale compare RUN_A RUN_B [out=reports/NAME]"
@@ -132,7 +132,7 @@ def area_difference(
     }
     areas = np.array([_areas(curves["a"], curves["b"], draw) for draw in range(len(counts))])
     low, high = percentile_ci(areas[1:, 1] - areas[1:, 0])
-    area_a, area_b, low_tokens, high_tokens = areas[0]
+    area_a, area_b, low_tokens, high_tokens = map(float, areas[0])
     return AreaDifference(low_tokens, high_tokens, area_a, area_b, area_b - area_a, low, high, len(problems))
 
 
@@ -239,7 +239,7 @@ def main(argv: list[str]) -> int:
             raise analysis.AnalysisError(f"compare needs exactly two runs, got {len(paths)}")
         path_a, path_b = paths
         result = compare(path_a, path_b)
-        default = Path("reports") / f"compare-{path_a.resolve().name}-vs-{path_b.resolve().name}"
+        default = Path("reports") / safe_name(f"compare-{result.task}-{result.label_a}-vs-{result.label_b}")
         out = Path(options.get("out") or default)
         write_comparison(result, path_a, path_b, out)
     except (analysis.AnalysisError, StoreError) as error:

@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 from evalscale.analysis.reference import for_task
 
@@ -29,6 +30,12 @@ from evalscale.analysis.reference import for_task
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#332288"]
 REFERENCE_COLOR = "0.45"
 MARKERS = {"cap": "o", "wait": "^", "parallel": "s", "reference": "x"}
+KIND_NAMES = {
+    "cap": "cap-controlled",
+    "wait": "Wait-controlled",
+    "parallel": "majority vote",
+    "reference": "reference",
+}
 COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper
 PANEL_WIDTH = 2.4  # inches per panel when several panels share the text width
 PANEL_HEIGHT = 2.2
@@ -90,10 +97,29 @@ def _tokens_label(value: float, _position: float) -> str:
     return f"{value / 1024:g}k" if value >= 10_000 else f"{value:g}"
 
 
+class TokenLocator(Locator):
+    """Ticks at powers of 2 (every n-th beyond MAX_TICKS), plus 1.5 x 2^k on views of <= SHORT doublings."""
+
+    MAX_TICKS = 8
+    SHORT = 3.0
+
+    def __call__(self) -> np.ndarray:
+        """Ticks for the axis' current view."""
+        low, high = sorted(self.axis.get_view_interval())
+        return self.tick_values(low, high)
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        """Ticks covering [vmin, vmax]; matplotlib drops those outside the view."""
+        low, high = math.log2(max(vmin, 1e-9)), math.log2(max(vmax, 1e-9))
+        exponents = np.arange(math.floor(low), math.ceil(high) + 1)
+        powers = 2.0 ** exponents[:: max(1, math.ceil(len(exponents) / self.MAX_TICKS))]
+        return np.sort(np.concatenate([powers, 1.5 * powers])) if high - low <= self.SHORT else powers
+
+
 def _log2_axis(ax: Axes) -> None:
-    """A log2 x axis with at most about six labelled ticks."""
+    """A log2 x axis labelled in tokens (512, 4096, 16k)."""
     ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_locator(LogLocator(base=2, numticks=7))
+    ax.xaxis.set_major_locator(TokenLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(_tokens_label))
     ax.xaxis.set_minor_locator(NullLocator())
 
@@ -171,14 +197,6 @@ def _marker_handles(kinds: Iterable[str], names: dict[str, str]) -> list[Line2D]
     return [Line2D([], [], color="0.3", linestyle="none", marker=MARKERS[k], label=names[k]) for k in kinds]
 
 
-KIND_NAMES = {
-    "cap": "cap-controlled",
-    "wait": "Wait-controlled",
-    "parallel": "majority vote",
-    "reference": "reference",
-}
-
-
 def series_labels(points: pd.DataFrame) -> dict[str, str]:
     """Legend label per model: its name, with "(partial)" when a run of it was interrupted."""
     partial = set(points.loc[points["status"] == "partial", "model"])
@@ -198,11 +216,12 @@ def plot_scaling(
         figure, axes = _panels(tasks)
         for (model, task), points in curve.groupby(["model", "task"]):
             _draw_curve(axes[str(task)], points, "mean_thinking_tokens", colors[str(model)])
-        overlaid = [not for_task(reference, task).empty for task in tasks]
-        for task, shown in zip(tasks, overlaid, strict=True):
-            if shown:
-                _draw_reference(axes[task], for_task(reference, task))
-        kinds = [k for k in ("cap", "wait") if (curve["control"] == k).any()] + ["reference"] * any(overlaid)
+        matched = {task: for_task(reference, task) for task in tasks}
+        for task, points in matched.items():
+            if not points.empty:
+                _draw_reference(axes[task], points)
+        overlaid = any(not points.empty for points in matched.values())
+        kinds = [k for k in ("cap", "wait") if (curve["control"] == k).any()] + ["reference"] * overlaid
         names = {**KIND_NAMES, "reference": _reference_name(reference)}
         _legend(figure, _series_handles(colors, series_labels(curve)) + _marker_handles(kinds, names))
     return figure

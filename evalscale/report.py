@@ -8,6 +8,7 @@ parallel.png/.pdf, and report.md showing them together.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,13 +106,26 @@ def runs_table(runs: analysis.Runs) -> pd.DataFrame:
     )
 
 
-def write_report(paths: Sequence[Path], out: Path, reference_path: Path | None = None) -> Path:
-    """Write the report of the runs under `paths` into `out`; returns the path of report.md.
+def default_out(runs: analysis.Runs, paths: Sequence[Path]) -> Path:
+    """reports/MODEL-TASK for one series, else reports/ plus the first run folder's name."""
+    series = {(r.series, r.task) for r in runs.runs}
+    name = "-".join(series.pop()) if len(series) == 1 else Path(paths[0]).resolve().name
+    return Path("reports") / safe_name(name)
+
+
+def safe_name(text: str) -> str:
+    """`text` as a folder name: runs of other characters than letters, digits, "._+-" become "_"."""
+    return re.sub(r"[^\w.+-]+", "_", text)
+
+
+def write_report(paths: Sequence[Path], out: Path | None = None, reference_path: Path | None = None) -> Path:
+    """Write the report of the runs under `paths` into `out` (default: see default_out); returns report.md.
 
     Warnings (interrupted runs, cells with many unanswered samples) go to stderr too.
     """
+    reference = read_reference(reference_path) if reference_path else None  # a bad file fails before grading
     runs = analysis.load_runs(paths, grader=analysis.default_grader())
-    reference = read_reference(reference_path) if reference_path else None
+    out = out or default_out(runs, paths)
     summary = analysis.summarize(runs.cells)
     curve = analysis.curve(summary)
     scaling = analysis.scaling_metrics(summary, runs)
@@ -199,8 +213,8 @@ def main(argv: list[str]) -> int:
         paths, options = parse_arguments(argv, ["out", "reference"])
         if not paths:
             raise analysis.AnalysisError("no run directory given")
-        out = Path(options.get("out") or Path("reports") / paths[0].resolve().name)
-        reference = Path(options["reference"]) if "reference" in options else None
+        out = Path(options["out"]) if options.get("out") else None
+        reference = Path(options["reference"]) if options.get("reference") else None
         written = write_report(paths, out, reference)
     except (analysis.AnalysisError, StoreError) as error:
         print(f"evalscale report: {error}", file=sys.stderr)

@@ -101,3 +101,10 @@ def test_compare_bad_input_exits_2(tmp_path: Path, kind: str, message: str, caps
     }
     assert compare.main([str(a), *map(str, others[kind]())]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_compare_default_out_is_named_after_the_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = pair_of_runs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert compare.main([str(a), str(b)]) == 0
+    assert (tmp_path / "reports" / "compare-letter_count-ckpt-100-vs-ckpt-200" / "compare.md").exists()

@@ -114,3 +114,12 @@ def test_report_bad_input_exits_2(tmp_path: Path, argv: list[str], message: str,
 def test_report_on_a_folder_without_runs_exits_2(tmp_path: Path, capsys) -> None:
     assert report.main([str(tmp_path)]) == 2
     assert "no run directory" in capsys.readouterr().err
+
+
+def test_report_default_out_is_named_after_the_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = write_run(tmp_path / "runs" / "shared-1234", right_from_cap(25), model="org/model v2")
+    monkeypatch.chdir(tmp_path)
+    assert report.main([str(run)]) == 0
+    assert (tmp_path / "reports" / "org_model_v2-letter_count" / "report.md").exists()

@@ -72,10 +72,6 @@ class Runs:
         ranges.discard(None)
         return ranges.pop() if len(ranges) == 1 else None
 
-    def partial_series(self) -> set[tuple[str, str]]:
-        """(model, task) series with at least one interrupted run."""
-        return {(r.series, r.task) for r in self.runs if r.partial}
-
 
 Grader = Callable[[Path], list[Verdict]]
 

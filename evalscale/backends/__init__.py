@@ -28,7 +28,10 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-BACKENDS = {"vllm": "evalscale.backends.vllm_engine:VllmBackend"}
+BACKENDS = {
+    "vllm": "evalscale.backends.vllm_engine:VllmBackend",
+    "openai": "evalscale.backends.openai_server:OpenAIServerBackend",
+}
 
 
 def make_backend(name: str, model_path: str, engine: dict[str, Any], sampling: dict[str, Any]) -> Backend:
