@@ -1,0 +1,175 @@
+"""The `openai` backend against a real `vllm serve` (CPU build) on 127.0.0.1, with a tiny random model.
+
+The model samples almost uniformly over its 400 tokens, so the profile below
+ends thinking on any of 20 letters: thinking then stops every ~20 tokens, which
+exercises Waits, caps, stop ids and (rarely) EOS in every run. Sampling is
+seeded per request, so the server and the in-process engine must agree token
+for token.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from engine import cells_by_key, sweep_config
+from openai_vllm_server import VllmServer, free_port
+from tiny_model import build_tiny_model
+
+from evalscale.backends import BackendError
+from evalscale.backends.openai_server import OpenAIServerBackend
+from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.forcing import Request
+from evalscale.store import GENERATIONS, read_jsonl, read_manifest
+from evalscale.sweep import generate, make_plan
+
+pytestmark = pytest.mark.engine
+
+THINK_END = "[" + ",".join("abcdefghijklmnopqrst") + "]"
+SWEEP = (
+    "budget.caps=[8,16,32,64]",
+    "budget.waits=[0,1,2]",
+    "limit=12",
+    f"model.think_end={THINK_END}",
+    "sampling.temperature=1.0",
+    "engine.max_model_len=1024",
+    "grade=false",
+    "report=false",
+    "progress=false",
+)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random Qwen2 model, built once."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
+    """A `vllm serve` process, started but not waited for: tests overlap its start-up with other work."""
+    server = VllmServer(model_dir, tmp_path_factory.mktemp("server") / "vllm-serve.log")
+    server.start()
+    yield server
+    server.kill()
+
+
+def sweep(server: VllmServer, model_dir: Path, run_dir: Path, *overrides: str) -> dict:
+    """The sweep config of these tests on the `openai` engine pointed at `server`."""
+    engine = ("engine=openai", f"engine.base_url={server.base_url}")
+    return sweep_config(*SWEEP, *engine, f"model.path={model_dir}", f"run_dir={run_dir}", *overrides)
+
+
+def generations_by_key(run_dir: Path) -> dict[str, dict]:
+    """The stored generations of a run, by key; fails on duplicates."""
+    records = read_jsonl(run_dir / GENERATIONS)
+    by_key = {record["key"]: record for record in records}
+    assert len(by_key) == len(records), "a generation was stored twice"
+    return by_key
+
+
+@pytest.fixture(scope="session")
+def served_run(server: VllmServer, model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted sweep through the server (the reference of the other tests)."""
+    server.wait_ready()
+    run_dir = tmp_path_factory.mktemp("served") / "run"
+    assert generate(make_plan(sweep(server, model_dir, run_dir))) == "complete"
+    return run_dir
+
+
+def test_server_gives_what_the_in_process_engine_gives(
+    server: VllmServer, model_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    run_dir = tmp_path / "in-process"
+    plan = make_plan(sweep(server, model_dir, run_dir))
+    engine = sweep_config("engine=cpu")["engine"]
+    engine.pop("backend")
+    backend = VllmBackend(plan.model_path, engine, plan.config["sampling"])  # while the server starts
+    try:
+        assert generate(plan, backend) == "complete"
+    finally:
+        backend.close()
+    served = request.getfixturevalue("served_run")
+    assert generations_by_key(served) == generations_by_key(run_dir)
+    assert cells_by_key(served) == cells_by_key(run_dir)
+    records = generations_by_key(served).values()
+    eos = plan.builder.tokenizer.eos_token_id
+    assert {r["finish"] for r in records} == {"stop", "length"}
+    assert eos in {r["stop_token_id"] for r in records}, "some answer should end on EOS"
+    assert any(r["stop_token_id"] not in (None, eos) for r in records), "some thinking stops on a letter"
+    assert all(r["stop_token_id"] not in r["token_ids"][-1:] for r in records), "stop tokens are excluded"
+
+
+def test_never_more_requests_in_flight_than_max_concurrency(server: VllmServer, model_dir: Path) -> None:
+    server.wait_ready()
+    backend = OpenAIServerBackend(str(model_dir), {"base_url": server.base_url, "max_concurrency": 3}, {})
+    try:
+        for index in range(12):
+            backend.submit(Request(f"r{index}", (1, 20 + index, 30), 40, (5,), min_tokens=2, seed=index))
+        results = []
+        while backend.pending():
+            results += backend.poll()
+        assert sorted(result.key for result in results) == sorted(f"r{index}" for index in range(12))
+        assert backend.max_in_flight == 3
+        assert all(len(result.token_ids) >= 2 for result in results), "min_tokens is honoured"
+        backend.submit(Request("bad", (1, 999), 4, (), min_tokens=0, seed=0))
+        started = time.monotonic()
+        with pytest.raises(BackendError, match="HTTP 400: Token id 999 is out of vocabulary"):
+            backend.poll()
+        assert time.monotonic() - started < 5, "a 4xx is not retried"
+    finally:
+        backend.close()
+
+
+def test_unreachable_server_fails_after_the_retries(model_dir: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    backend = OpenAIServerBackend(str(model_dir), {"base_url": url, "retries": 2, "backoff_seconds": 0.2}, {})
+    try:
+        backend.submit(Request("r", (1, 2), 4, (), min_tokens=0, seed=0))
+        started = time.monotonic()
+        with pytest.raises(BackendError, match=r"unreachable after 3 tries: ConnectError"):
+            backend.poll()
+        assert time.monotonic() - started >= 0.2 + 0.4, "the retries back off"
+    finally:
+        backend.close()
+
+
+def test_server_killed_mid_run_stops_cleanly_and_the_rerun_completes(
+    server: VllmServer, served_run: Path, model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "killed"
+    retry = ("engine.retries=2", "engine.backoff_seconds=0.2", "engine.max_concurrency=2")
+    config = sweep(server, model_dir, run_dir, *retry)
+    reference = generations_by_key(served_run)
+    kill_at = len(reference) // 4
+    killer = threading.Thread(target=_kill_when_stored, args=(server, run_dir / GENERATIONS, kill_at))
+    killer.start()
+    status = generate(make_plan(config))
+    killer.join()
+    assert server.process is None, "the run ended before the server was killed"
+    assert status == "partial"
+    assert "unreachable after 3 tries" in capsys.readouterr().err
+    assert read_manifest(run_dir)["status"] == "partial"
+    stored = generations_by_key(run_dir)
+    assert kill_at <= len(stored) < len(reference)
+    assert all(record == reference[key] for key, record in stored.items()), "stored generations are intact"
+
+    server.start()
+    server.wait_ready()
+    assert generate(make_plan(config)) == "complete"
+    assert generations_by_key(run_dir) == reference
+    assert cells_by_key(run_dir) == cells_by_key(served_run)
+    assert read_manifest(run_dir)["status"] == "complete"
+
+
+def _kill_when_stored(server: VllmServer, generations: Path, count: int, timeout: float = 120.0) -> None:
+    """Kill the server once `count` generations are stored (or give up after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if generations.exists() and generations.read_bytes().count(b"\n") >= count:
+            server.kill()
+            return
+        time.sleep(0.01)
