@@ -25,8 +25,10 @@ from evalscale.grading.parse import (
     Rel,
     Seq,
     Text,
+    TooLarge,
     Union,
     Value,
+    is_huge,
     parse_answer,
 )
 
@@ -38,7 +40,17 @@ _DIGITS = 60
 
 
 def compare_texts(answer: str, gold: str) -> tuple[bool, str]:
-    """Decide whether `answer` states the same value as `gold`; returns (correct, reason code)."""
+    """Decide whether `answer` states the same value as `gold`; returns (correct, reason code).
+
+    Answers beyond the size limits are refused with reason `timeout` (a resource limit).
+    """
+    try:
+        return _compare(answer, gold)
+    except TooLarge:
+        return False, "timeout"
+
+
+def _compare(answer: str, gold: str) -> tuple[bool, str]:
     try:
         gold_value = parse_answer(gold)
     except ParseError:
@@ -65,6 +77,8 @@ def equivalent(answer: Value, gold: Value) -> bool:
         return _relations_equal(answer, gold)
     if isinstance(answer, Percent) or isinstance(gold, Percent):
         return _percent_equal(answer, gold)
+    if isinstance(answer, BaseNum) and isinstance(gold, BaseNum):
+        return answer.base == gold.base and _digits(answer) == _digits(gold)
     if isinstance(answer, BaseNum) or isinstance(gold, BaseNum):
         return _digits(answer) is not None and _digits(answer) == _digits(gold)
     interval_a, interval_g = _as_interval(answer), _as_interval(gold)
@@ -179,9 +193,10 @@ def _is_set_of_reals(value: Value) -> bool:
     if isinstance(value, Union):
         return True
     if isinstance(value, Seq) and len(value.items) == 2:
-        return value.kind in _INTERVAL_KINDS or (value.kind == "()" and any(
-            isinstance(item, sympy.Expr) and item.has(sympy.oo, -sympy.oo) for item in value.items
-        ))
+        return value.kind in _INTERVAL_KINDS or (
+            value.kind == "()"
+            and any(isinstance(item, sympy.Expr) and item.has(sympy.oo, -sympy.oo) for item in value.items)
+        )
     return False
 
 
@@ -257,6 +272,8 @@ def scalars_equal(answer: sympy.Expr, gold: sympy.Expr) -> bool:
         return True
     if answer.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or gold.has(sympy.oo, -sympy.oo, sympy.zoo):
         return False
+    if is_huge(answer) or is_huge(gold):
+        raise TooLarge("a power too large to compare exactly")
     difference = answer - gold
     if difference == 0:
         return True

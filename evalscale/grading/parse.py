@@ -28,7 +28,11 @@ PM = sympy.Symbol("__pm__")
 
 
 class ParseError(ValueError):
-    """The text is not a math answer this parser understands (or is too large)."""
+    """The text is not a math answer this parser understands."""
+
+
+class TooLarge(ParseError):
+    """The answer exceeds a size limit (length, digits, nesting, magnitude): refused, not parsed."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,26 @@ class Mat:
 Value = sympy.Expr | Text | BaseNum | Percent | Rel | Seq | Union | Mat
 
 _UNICODE = {
-    "π": r"\pi ", "√": r"\sqrt ", "∞": r"\infty ", "−": "-", "–": "-", "×": "*", "·": "*", "⋅": "*",
-    "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ", "∪": r"\cup ", "°": r"^\circ ", "÷": "/", "∈": r"\in ",
-    "\u2009": " ", "\u202f": " ", "\u00a0": " ", "\u2008": " ", "\u200b": "",
+    "π": r"\pi ",
+    "√": r"\sqrt ",
+    "∞": r"\infty ",
+    "−": "-",
+    "–": "-",
+    "×": "*",
+    "·": "*",
+    "⋅": "*",
+    "≤": r"\le ",
+    "≥": r"\ge ",
+    "≠": r"\ne ",
+    "∪": r"\cup ",
+    "°": r"^\circ ",
+    "÷": "/",
+    "∈": r"\in ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u00a0": " ",
+    "\u2008": " ",
+    "\u200b": "",
 }
 _SPACES = r"(?:\\[,;:! ]|~|\\quad|\\qquad|\\thinspace|\\medspace)"
 _GROUPED = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:,?\s*" + _SPACES + r"|,\s*\\!|\s)\s*\d{3})+)(?![\d])")
@@ -99,25 +120,93 @@ _DROP = re.compile(
     r"|\\mathbf|\\boldsymbol|\\mathit|\\bf(?![a-zA-Z])|\\!|\$"
 )
 _RENAME = {
-    "dfrac": "frac", "tfrac": "frac", "cfrac": "frac", "leq": "le", "geq": "ge", "leqslant": "le",
-    "geqslant": "ge", "neq": "ne", "lt": "<", "gt": ">", "cdot": "*", "times": "*", "ast": "*",
-    "div": "/", "lbrace": "{", "rbrace": "}", "lvert": "|", "rvert": "|", "vert": "|", "mid": "|",
-    "lbrack": "[", "rbrack": "]", "dbinom": "binom", "tbinom": "binom", "land": "and", "wedge": "and",
-    "to": "=", "rightarrow": "=", "Rightarrow": "=", "implies": "=",
+    "dfrac": "frac",
+    "tfrac": "frac",
+    "cfrac": "frac",
+    "leq": "le",
+    "geq": "ge",
+    "leqslant": "le",
+    "geqslant": "ge",
+    "neq": "ne",
+    "lt": "<",
+    "gt": ">",
+    "cdot": "*",
+    "times": "*",
+    "ast": "*",
+    "div": "/",
+    "lbrace": "{",
+    "rbrace": "}",
+    "lvert": "|",
+    "rvert": "|",
+    "vert": "|",
+    "mid": "|",
+    "lbrack": "[",
+    "rbrack": "]",
+    "dbinom": "binom",
+    "tbinom": "binom",
+    "land": "and",
+    "wedge": "and",
+    "to": "=",
+    "rightarrow": "=",
+    "Rightarrow": "=",
+    "implies": "=",
 }
 _TEXT_CMDS = {"text", "mbox", "textbf", "textit", "textrm", "mathrm", "operatorname", "textnormal", "hbox"}
 _IGNORED_CMDS = {"circ", "degree", "degrees", "%", "$", "quad", "qquad", "mathbb", "cal", "mathcal"}
 _FUNCS = {
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
-    "csc": sympy.csc, "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "exp": sympy.exp, "ln": sympy.log,
-    "log": sympy.log, "lg": sympy.log,
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "cot": sympy.cot,
+    "sec": sympy.sec,
+    "csc": sympy.csc,
+    "arcsin": sympy.asin,
+    "arccos": sympy.acos,
+    "arctan": sympy.atan,
+    "sinh": sympy.sinh,
+    "cosh": sympy.cosh,
+    "tanh": sympy.tanh,
+    "exp": sympy.exp,
+    "ln": sympy.log,
+    "log": sympy.log,
+    "lg": sympy.log,
 }
 _CONSTANTS = {"pi": sympy.pi, "infty": sympy.oo, "infinity": sympy.oo, "e": sympy.E}
 _GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
-    "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi",
-    "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Sigma",
+    "Phi",
+    "Psi",
+    "Omega",
 }
 _RELATIONS = {"=": "=", "ne": "!=", "<": "<", ">": ">", "le": "<=", "ge": ">=", "in": "in", "approx": "="}
 _UNIT_WORDS = (
@@ -187,7 +276,7 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "op" and value == "\\\\":
             value = "row"
         elif kind == "num" and len(value) > MAX_DIGITS:
-            raise ParseError("number too long")
+            raise TooLarge("number too long")
         tokens.append(Token(kind, value))
     return tokens
 
@@ -212,7 +301,7 @@ def _braced(text: str, pos: int) -> tuple[str, int]:
 def parse_answer(text: str) -> Value:
     """Parse an answer string (LaTeX or plain math) into a Value; raises ParseError."""
     if len(text) > MAX_CHARS:
-        raise ParseError("answer too long")
+        raise TooLarge("answer too long")
     normalized = normalize(text)
     if not normalized:
         raise ParseError("empty answer")
@@ -222,7 +311,7 @@ def parse_answer(text: str) -> Value:
     try:
         return _Parser(tokens).top()
     except RecursionError as error:
-        raise ParseError("nesting too deep") from error
+        raise TooLarge("nesting too deep") from error
 
 
 def _group(kind: str, items: list[Value]) -> Value:
@@ -261,7 +350,7 @@ class _Parser:
     def enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ParseError("nesting too deep")
+            raise TooLarge("nesting too deep")
 
     # -- grammar ---------------------------------------------------------------------
     def top(self) -> Value:
@@ -279,12 +368,16 @@ class _Parser:
             if self.peek() is None or self.at(*closers):
                 return items
             items.append(self.relation())
-            if not (self.at(",", ";", "and") or self._separator_text() or self.peek() is None or self.at(*closers)):
+            if not (
+                self.at(",", ";", "and") or self._separator_text() or self.peek() is None or self.at(*closers)
+            ):
                 raise ParseError(f"unexpected {self.peek().text!r}")  # type: ignore[union-attr]
 
     def _separator_text(self) -> bool:
         token = self.peek()
-        return token is not None and token.kind == "text" and token.text.strip(" ,").lower() in {"and", "or", ""}
+        return (
+            token is not None and token.kind == "text" and token.text.strip(" ,").lower() in {"and", "or", ""}
+        )
 
     def relation(self) -> Value:
         left = self.union()
@@ -339,7 +432,14 @@ class _Parser:
         if token.kind in {"num", "name"}:
             return True
         if token.kind == "cmd":
-            return token.text not in _RELATIONS and token.text not in {"cup", "pm", "mp", "end", "rfloor", "rceil"}
+            return token.text not in _RELATIONS and token.text not in {
+                "cup",
+                "pm",
+                "mp",
+                "end",
+                "rfloor",
+                "rceil",
+            }
         return token.kind == "op" and token.text in {"(", "{"}
 
     def unary(self) -> Value:
@@ -511,7 +611,7 @@ class _Parser:
             argument = _arith(self.atom())
         else:
             argument = _arith(self.power())
-            while self._starts_atom() and not self.at("(", "{", "["):
+            while self._starts_atom() and not self.at("(", "{", *_FUNCS):
                 argument = argument * _arith(self.power())
         value = _FUNCS[name](argument)
         if base is not None:
@@ -586,16 +686,31 @@ def _divide(numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr:
 
 
 def _check_small(value: sympy.Expr, limit: int) -> None:
+    if is_huge(value):
+        raise TooLarge("value too large")
     if value.is_number and value.is_finite and abs(value.evalf(15)) > limit:
-        raise ParseError("value too large")
+        raise TooLarge("value too large")
+
+
+def is_huge(value: sympy.Basic) -> bool:
+    """True when `value` holds a power whose exact value would be too large (kept unevaluated)."""
+    if isinstance(value, sympy.Pow):
+        return is_huge(value.base) or is_huge(value.exp) or _big_exponent(value.exp)
+    return any(is_huge(arg) for arg in value.args)
+
+
+def _big_exponent(exponent: sympy.Expr) -> bool:
+    """An exponent (itself free of huge powers) too large for exact arithmetic."""
+    if not exponent.is_number:
+        return False
+    magnitude = exponent.evalf(15)
+    return bool(magnitude.has(sympy.oo, -sympy.oo, sympy.zoo) or abs(magnitude) > MAX_EXPONENT)
 
 
 def _pow(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     """base**exponent, left unevaluated when the exact result would be huge."""
-    if exponent.is_number and exponent.free_symbols == set():
-        if exponent.is_infinite or (exponent.is_finite and abs(complex(exponent.evalf(15))) > MAX_EXPONENT):
-            return sympy.Pow(base, exponent, evaluate=False)
-    if base.is_Pow and base.exp.is_number and abs(complex(base.exp.evalf(15))) > MAX_EXPONENT:
+    bits = base.p.bit_length() + base.q.bit_length() if isinstance(base, sympy.Rational) else 1
+    if is_huge(base) or is_huge(exponent) or _big_exponent(exponent * bits):
         return sympy.Pow(base, exponent, evaluate=False)
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise ParseError("division by zero")
