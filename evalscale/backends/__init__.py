@@ -28,6 +28,33 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def completion_result(
+    key: str,
+    token_ids: tuple[int, ...],
+    finish_reason: str | None,
+    stop_reason: object,
+    vocab_size: int | None,
+) -> Result:
+    """Map an engine's or server's completion to a Result: stop token dropped, ids checked.
+
+    A stop on one of `stop_token_ids` reports that id as `stop_reason`; an EOS
+    stop reports none, and the EOS id may end `token_ids`. Either way the
+    stop token is taken off the ids and reported as `stop_token_id`.
+    """
+    stop_token_id = stop_reason if isinstance(stop_reason, int) else None
+    if finish_reason == "stop" and stop_token_id is None and token_ids:
+        stop_token_id = token_ids[-1]
+    if stop_token_id is not None and token_ids and token_ids[-1] == stop_token_id:
+        token_ids = token_ids[:-1]
+    if vocab_size is not None and any(token_id >= vocab_size for token_id in token_ids):
+        raise BackendError(
+            f"request {key}: the model produced a token id outside the tokenizer's vocabulary "
+            f"({vocab_size}); its embedding is padded. Lower top_p or decode greedily."
+        )
+    finish = "length" if finish_reason == "length" else "stop"
+    return Result(key=key, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
+
+
 BACKENDS = {
     "vllm": "evalscale.backends.vllm_engine:VllmBackend",
     "openai": "evalscale.backends.openai_server:OpenAIServerBackend",

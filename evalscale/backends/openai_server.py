@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from evalscale.backends import BackendError
+from evalscale.backends import BackendError, completion_result
 from evalscale.forcing import Request, Result
 
 DEFAULTS: dict[str, Any] = {
@@ -181,20 +181,13 @@ class OpenAIServerBackend:
                 f"server at {self.url} returned no token ids; evalscale needs a server that honours "
                 "`return_token_ids` (vLLM >= 0.10.2)"
             )
-        token_ids = tuple(choice["token_ids"])
-        stop_reason = choice.get("stop_reason")
-        stop_token_id = stop_reason if isinstance(stop_reason, int) else None
-        if choice["finish_reason"] == "stop" and stop_token_id is None and token_ids:
-            stop_token_id = token_ids[-1]  # EOS: the server keeps it in the ids
-        if stop_token_id is not None and token_ids and token_ids[-1] == stop_token_id:
-            token_ids = token_ids[:-1]
-        if self.vocab_size is not None and any(token_id >= self.vocab_size for token_id in token_ids):
-            raise BackendError(
-                f"request {key}: the model produced a token id outside the tokenizer's vocabulary "
-                f"({self.vocab_size}); its embedding is padded. Lower top_p or decode greedily."
-            )
-        finish = "length" if choice["finish_reason"] == "length" else "stop"
-        return Result(key=key, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
+        return completion_result(
+            key,
+            tuple(choice["token_ids"]),
+            choice["finish_reason"],
+            choice.get("stop_reason"),
+            self.vocab_size,
+        )
 
 
 def _server_message(response: httpx.Response) -> str:

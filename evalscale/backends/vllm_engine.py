@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from evalscale.backends import BackendError
+from evalscale.backends import BackendError, completion_result
 from evalscale.forcing import Request, Result
 
 ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_stats": True}
@@ -73,19 +73,13 @@ class VllmBackend:
 
     def _to_result(self, output: Any) -> Result:
         completion = output.outputs[0]
-        token_ids = tuple(completion.token_ids)
-        stop_token_id = completion.stop_reason if isinstance(completion.stop_reason, int) else None
-        if completion.finish_reason == "stop" and stop_token_id is None and token_ids:
-            stop_token_id = token_ids[-1]  # EOS: the engine keeps it in the output
-        if stop_token_id is not None and token_ids and token_ids[-1] == stop_token_id:
-            token_ids = token_ids[:-1]
-        if any(token_id >= self.vocab_size for token_id in token_ids):
-            raise BackendError(
-                f"request {output.request_id}: the model produced a token id outside the tokenizer's "
-                f"vocabulary ({self.vocab_size}); its embedding is padded. Lower top_p or decode greedily."
-            )
-        finish = "length" if completion.finish_reason == "length" else "stop"
-        return Result(key=output.request_id, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
+        return completion_result(
+            output.request_id,
+            tuple(completion.token_ids),
+            completion.finish_reason,
+            completion.stop_reason,
+            self.vocab_size,
+        )
 
     def close(self) -> None:
         """Shut the engine down."""
