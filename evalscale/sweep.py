@@ -104,6 +104,7 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
         raise ConfigError(f"samples must be at least 1, got {config['samples']}")
     if float(config["sampling"]["temperature"]) < 0:
         raise ConfigError(f"sampling.temperature must be >= 0, got {config['sampling']['temperature']}")
+    shard = parse_shard(str(config["shard"])) if config.get("shard") else None
     budget = config["budget"]
     try:
         grid = Grid(
@@ -130,8 +131,8 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
         config.get("run_dir")
         or Path("runs") / profile.name / config["task"]["name"] / f"{mode}-{config_hash[:10]}"
     )
-    if config.get("shard"):
-        index, count = parse_shard(str(config["shard"]))
+    if shard:
+        index, count = shard
         problems = problems[index::count]
         prompts = {problem.id: prompts[problem.id] for problem in problems}
         run_dir = run_dir / f"shard-{index}-of-{count}"
@@ -353,7 +354,7 @@ def finish_run(run_dir: Path, config: dict[str, Any]) -> None:
     if config.get("grade"):
         from evalscale.grading import grade_run
 
-        verdicts = grade_run(run_dir)
+        verdicts = grade_run(run_dir, progress=bool(config.get("progress")))
         correct = sum(verdict.correct for verdict in verdicts)
         print(f"evalscale: graded {len(verdicts)} cells, {correct} correct", file=sys.stderr)
     if config.get("report") and read_jsonl(run_dir / "verdicts.jsonl"):

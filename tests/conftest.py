@@ -4,8 +4,28 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+
+
+@pytest.fixture(scope="session")
+def toy_engine() -> Iterator[Any]:
+    """One vLLM engine on the toy reasoner for the whole session (greedy unless a test says otherwise)."""
+    from engine import sweep_config
+
+    from evalscale.backends.vllm_engine import VllmBackend
+    from evalscale.sweep import make_plan
+
+    config = sweep_config()
+    engine = dict(config["engine"])
+    engine.pop("backend")
+    backend = VllmBackend(make_plan(config).model_path, engine, config["sampling"])
+    yield backend
+    backend.close()

@@ -13,24 +13,14 @@ import pytest
 from engine import REPO, cells_by_key, sweep_config
 
 from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.grading import grade_run
+from evalscale.records import cell_key
 from evalscale.store import CELLS, GENERATIONS, read_jsonl, read_manifest
 from evalscale.sweep import generate, make_plan
 
 pytestmark = pytest.mark.engine
 
-GRID = ("budget.caps=[8,16,32,64]", "budget.waits=[0,1,2]", "limit=16")
-
-
-@pytest.fixture(scope="session")
-def toy_engine() -> VllmBackend:
-    """One engine on the toy reasoner for the whole session (greedy)."""
-    config = sweep_config(*GRID)
-    plan = make_plan(config)
-    engine = dict(config["engine"])
-    engine.pop("backend")
-    backend = VllmBackend(plan.model_path, engine, config["sampling"])
-    yield backend
-    backend.close()
+GRID = ("budget.caps=[8,16,32,64]", "budget.waits=[0,1,2]", "limit=32")
 
 
 def run_in_process(engine: VllmBackend, run_dir: Path, *overrides: str) -> dict[str, dict]:
@@ -48,7 +38,7 @@ def shared_run(toy_engine: VllmBackend, tmp_path_factory: pytest.TempPathFactory
 
 def test_every_cell_within_its_cap_and_waits(shared_run: Path) -> None:
     cells = cells_by_key(shared_run)
-    assert len(cells) == 16 * 4 * 3
+    assert len(cells) == 32 * 4 * 3
     for cell in cells.values():
         assert cell["thinking_tokens"] <= cell["cap"]
         assert cell["waits_used"] <= cell["waits"]
@@ -93,7 +83,7 @@ def test_sigkill_mid_run_then_resume_gives_the_same_records(shared_run: Path, tm
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     killed_at = len(read_jsonl(run_dir / CELLS))
-    assert 40 <= killed_at < 16 * 4 * 3
+    assert 40 <= killed_at < 32 * 4 * 3
     assert read_manifest(run_dir)["status"] == "running"
     subprocess.run(command, cwd=REPO, env=env, check=True, timeout=600)
     resumed = cells_by_key(run_dir)
@@ -101,3 +91,25 @@ def test_sigkill_mid_run_then_resume_gives_the_same_records(shared_run: Path, tm
     keys = [g["key"] for g in read_jsonl(run_dir / GENERATIONS)]
     assert len(keys) == len(set(keys)), "a generation was stored twice"
     assert read_manifest(run_dir)["status"] == "complete"
+
+
+def test_toy_accuracy_rises_with_the_cap_and_with_waits(shared_run: Path) -> None:
+    correct = {verdict.key: verdict.correct for verdict in grade_run(shared_run, workers=1)}
+    cells = cells_by_key(shared_run)
+
+    def accuracy(keys: list[str]) -> float:
+        return sum(correct[key] for key in keys) / len(keys)
+
+    def cell_keys(cap: int, waits: int) -> list[str]:
+        return [key for key, cell in cells.items() if (cell["cap"], cell["waits"]) == (cap, waits)]
+
+    assert accuracy(cell_keys(64, 0)) - accuracy(cell_keys(8, 0)) >= 0.3
+    stopped_early = [
+        cell["problem_id"]
+        for cell in cells.values()
+        if (cell["cap"], cell["waits"], cell["end_reason"]) == (64, 0, "stop")
+    ]
+    assert stopped_early, "under greedy decoding some samples should stop early"
+    without = accuracy([cell_key(problem, 0, 64, 0) for problem in stopped_early])
+    with_waits = accuracy([cell_key(problem, 0, 64, 2) for problem in stopped_early])
+    assert with_waits > without

@@ -9,6 +9,7 @@ import pytest
 from engine import sweep_config
 
 from evalscale import compare, report
+from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.sweep import generate, make_plan
 
 pytestmark = pytest.mark.engine
@@ -17,14 +18,18 @@ CAPS = (8, 16, 32)
 
 
 @pytest.fixture(scope="module")
-def toy_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def toy_run(tmp_path_factory: pytest.TempPathFactory, toy_engine: VllmBackend) -> Path:
     """A finished, ungraded shared-mode run: 8 problems x 2 samples (temperature 1) x 3 caps x 2 Waits."""
     if getattr(pytest.importorskip("evalscale.grading"), "grade_run", None) is None:
         pytest.skip("evalscale.grading.grade_run is not there yet")
     run_dir = tmp_path_factory.mktemp("toy") / "run"
     overrides = [f"budget.caps=[{','.join(map(str, CAPS))}]", "budget.waits=[0,1]", "limit=8", "samples=2"]
     overrides += ["sampling.temperature=1.0", f"run_dir={run_dir}", "progress=false"]
-    assert generate(make_plan(sweep_config(*overrides))) == "complete"
+    greedy, toy_engine.sampling = toy_engine.sampling, {"temperature": 1.0, "top_p": 1.0}
+    try:
+        assert generate(make_plan(sweep_config(*overrides)), toy_engine) == "complete"
+    finally:
+        toy_engine.sampling = greedy
     return run_dir
 
 

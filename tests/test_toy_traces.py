@@ -38,7 +38,9 @@ def test_markers_and_wait_are_single_tokens() -> None:
 def test_saved_tokenizer_loads_with_chat_template(tmp_path: Path) -> None:
     save_tokenizer(tmp_path)
     tokenizer = AutoTokenizer.from_pretrained(tmp_path)
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True
+    )
     assert prompt == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     assert tokenizer.eos_token == "<|im_end|>"
 
@@ -58,9 +60,9 @@ def test_profile_matches_the_traces(profile: dict) -> None:
 
 def test_count_lines_and_answer() -> None:
     lines = traces.count_lines("banana", "a")
-    assert lines == ["b 0\n", "a 1\n", "n 1\n", "a 2\n", "n 2\n", "a 3\n"]
+    assert lines == ["ba0\n", "aa1\n", "na1\n", "aa2\n", "na2\n", "aa3\n"]
     assert traces.answer_of("".join(lines)) == 3
-    assert traces.answer_of("b 0\na 1\nn") == 1
+    assert traces.answer_of("ba0\naa1\nna") == 1
     assert traces.answer_of("b") == 0
 
 
@@ -73,22 +75,22 @@ def test_hasty_stop_depends_on_the_input_only() -> None:
 
 def test_waits_carry_a_hasty_stop_on_to_the_right_count() -> None:
     stopped = traces.stopped_trace(traces.thinking_pieces("banana", "a", waits=0))
-    assert text(stopped) == "b 0\na 1\n</think>\n\\boxed{1}<|im_end|>"
+    assert text(stopped) == "ba0\naa1\n</think>\n\\boxed{1}<|im_end|>"
     waited = traces.stopped_trace(traces.thinking_pieces("banana", "a", waits=2))
-    assert text(waited) == "b 0\na 1\nWait\nn 1\na 2\nn 2\na 3\nWait\n</think>\n\\boxed{3}<|im_end|>"
+    assert text(waited) == "ba0\naa1\nWait\nna1\naa2\nna2\naa3\nWait\n</think>\n\\boxed{3}<|im_end|>"
 
 
 def test_forced_text_is_never_trained() -> None:
     thinking = traces.thinking_pieces("banana", "a", waits=1)
     capped = traces.capped_trace(thinking, cap=11)
-    assert text(capped) == "b 0\na 1\nWait\nn\n</think>\nFinal Answer: \\boxed{1}<|im_end|>"
+    assert text(capped) == "ba0\naa1\nWait\nn\n</think>\nFinal Answer: \\boxed{1}<|im_end|>"
     untrained = [piece.text for piece in capped if not piece.trained]
     assert untrained == [WAIT, "\n", traces.CAP_CLOSE]
 
 
 def test_capped_trace_adds_no_newline_after_a_complete_line() -> None:
     capped = traces.capped_trace(traces.thinking_pieces("banana", "a", waits=0), cap=8)
-    assert text(capped).startswith("b 0\na 1\n</think>\nFinal Answer: \\boxed{1}")
+    assert text(capped).startswith("ba0\naa1\n</think>\nFinal Answer: \\boxed{1}")
 
 
 @pytest.mark.parametrize("seed", range(3))

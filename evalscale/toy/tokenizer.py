@@ -24,7 +24,7 @@ CHAT_TEMPLATE = (
 
 
 def build_tokenizer() -> PreTrainedTokenizerFast:
-    """A byte-level tokenizer without merges (every byte is a token); markers and "Wait" are one token each."""
+    """A byte-level tokenizer without merges (a token per byte); markers and "Wait" are one token each."""
     alphabet = pre_tokenizers.ByteLevel.alphabet()
     vocab = {symbol: index for index, symbol in enumerate(sorted(alphabet))}
     backend = Tokenizer(models.BPE(vocab=vocab, merges=[]))

@@ -1,8 +1,11 @@
 """Training traces for the toy reasoner: spell the word with a running count, then answer.
 
 A trace is a list of pieces; each piece is text the model either writes itself
-(trained) or that the prompt or the harness supplies (not trained). Thinking is
-one line per letter of the word, `<letter> <count so far>\\n`.
+(trained) or that the prompt or the harness supplies (not trained). Thinking
+spells the word one line per letter: the letter, the letter to count and the
+count so far (counting "a" in "banana": `ba0`, `aa1`, `na1`, ...). Repeating
+the letter to count on every line keeps each comparison next to its operands,
+which a tiny model learns in minutes.
 
 Three things make the traces show test-time scaling:
 
@@ -33,7 +36,7 @@ CAP_CLOSE = THINK_CLOSE + "\nFinal Answer:"
 WAIT_WEIGHTS = {0: 0.4, 1: 0.3, 2: 0.2, 3: 0.1}
 CAPPED_SHARE = 0.4
 
-_COUNT_LINE = re.compile(r"^\S (\d+)$", re.MULTILINE)
+_COUNT_LINE = re.compile(r"^\S\S(\d+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,11 @@ class Piece:
 
 
 def count_lines(word: str, letter: str) -> list[str]:
-    """One line per letter of `word`: the letter and how many times `letter` occurred so far."""
+    """One line per letter of `word`: the letter, `letter`, and how many times `letter` occurred so far."""
     lines, count = [], 0
     for char in word:
         count += char == letter
-        lines.append(f"{char} {count}\n")
+        lines.append(f"{char}{letter}{count}\n")
     return lines
 
 

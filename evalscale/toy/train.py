@@ -1,4 +1,4 @@
-"""Training the toy reasoner: a tiny Qwen2 model on generated letter-counting traces, deterministic from a seed."""
+"""Training the toy reasoner: a tiny Qwen2 model on generated letter-counting traces, deterministic."""
 
 from __future__ import annotations
 
