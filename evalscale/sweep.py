@@ -87,7 +87,11 @@ def run_sweep(config: dict[str, Any]) -> int:
         f"{config['samples']} samples x {len(plan.grid.cells)} cells ({config['mode']}) -> {plan.run_dir}",
         file=sys.stderr,
     )
-    status = generate(plan)
+    try:
+        status = generate(plan)
+    except BackendError as error:  # the engine or server could not even start
+        print(f"evalscale sweep: {error}", file=sys.stderr)
+        return 1
     if status != "complete":
         print(f"evalscale: {status}; run the same command again to resume {plan.run_dir}", file=sys.stderr)
         return 130 if status == "interrupted" else 1

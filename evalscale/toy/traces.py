@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from evalscale.toy.tokenizer import IM_END, THINK_CLOSE, THINK_OPEN, WAIT
 
-HASTY_LETTERS = frozenset("abcdefghijklm")
+HASTY_LETTERS = frozenset("abcdefg")
 THINK_START = THINK_OPEN + "\n"
 THINK_END = THINK_CLOSE + "\n"
 CAP_CLOSE = THINK_CLOSE + "\nFinal Answer:"

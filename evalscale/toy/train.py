@@ -31,7 +31,7 @@ class Recipe:
     hidden: int = 128
     heads: int = 2
     intermediate: int = 256
-    steps: int = 600
+    steps: int = 1000
     batch: int = 32
     learning_rate: float = 3e-3
     warmup: int = 30
