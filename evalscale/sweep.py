@@ -129,7 +129,8 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
     model_path = resolve_model_path(config["model"], int(config["seed"]))
     builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
     prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
-    check_lengths(prompts, grid, builder, profile, int(config["engine"]["max_model_len"]))
+    max_model_len = config["engine"].get("max_model_len") or model_context_length(model_path)
+    check_lengths(prompts, grid, builder, profile, int(max_model_len))
     config_hash = hash_config(config)
     run_dir = Path(
         config.get("run_dir")
@@ -207,6 +208,18 @@ def load_tokenizer(name_or_path: str) -> Any:
         ) from error
 
 
+def model_context_length(name_or_path: str) -> int:
+    """The model's own context length (`max_position_embeddings` of its config)."""
+    from transformers import AutoConfig
+
+    try:
+        return int(AutoConfig.from_pretrained(name_or_path).max_position_embeddings)
+    except (OSError, ValueError, AttributeError) as error:
+        raise ConfigError(
+            f"cannot read the context length of {name_or_path!r}; set engine.max_model_len ({error})"
+        ) from error
+
+
 def check_lengths(
     prompts: dict[str, list[int]],
     grid: Grid,
@@ -221,8 +234,8 @@ def check_lengths(
     if needed > max_model_len:
         raise ConfigError(
             f"the longest prompt ({longest} tokens) + largest cap ({max(grid.caps)}) + closing ({closing}) + "
-            f"answer ({profile.max_answer_tokens}) = {needed} tokens exceeds engine.max_model_len="
-            f"{max_model_len}; lower budget.caps or raise engine.max_model_len"
+            f"answer ({profile.max_answer_tokens}) = {needed} tokens exceeds the context length "
+            f"{max_model_len}; lower budget.caps, or raise engine.max_model_len if the model allows it"
         )
 
 
@@ -356,7 +369,7 @@ def _keys_of(plan: SweepPlan, problem_id: str) -> Iterator[str]:
 def finish_run(run_dir: Path, config: dict[str, Any]) -> None:
     """Grade and report a finished run when the config asks for it (and the parts exist)."""
     if config.get("grade"):
-        from evalscale.grading import grade_run
+        from evalscale.grading.command import grade_run
 
         verdicts = grade_run(run_dir, progress=bool(config.get("progress")))
         correct = sum(verdict.correct for verdict in verdicts)

@@ -13,7 +13,7 @@ import pytest
 from engine import REPO, cells_by_key, sweep_config
 
 from evalscale.backends.vllm_engine import VllmBackend
-from evalscale.grading import grade_run
+from evalscale.grading.command import grade_run
 from evalscale.records import cell_key
 from evalscale.store import CELLS, GENERATIONS, read_jsonl, read_manifest
 from evalscale.sweep import generate, make_plan

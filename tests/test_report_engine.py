@@ -20,8 +20,6 @@ CAPS = (8, 16, 32)
 @pytest.fixture(scope="module")
 def toy_run(tmp_path_factory: pytest.TempPathFactory, toy_engine: VllmBackend) -> Path:
     """A finished, ungraded shared-mode run: 8 problems x 2 samples (temperature 1) x 3 caps x 2 Waits."""
-    if getattr(pytest.importorskip("evalscale.grading"), "grade_run", None) is None:
-        pytest.skip("evalscale.grading.grade_run is not there yet")
     run_dir = tmp_path_factory.mktemp("toy") / "run"
     overrides = [f"budget.caps=[{','.join(map(str, CAPS))}]", "budget.waits=[0,1]", "limit=8", "samples=2"]
     overrides += ["sampling.temperature=1.0", f"run_dir={run_dir}", "progress=false"]

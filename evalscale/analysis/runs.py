@@ -10,7 +10,6 @@ mode or config hash, when they do (e.g. `shared` against `independent`).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,13 +75,11 @@ class Runs:
 Grader = Callable[[Path], list[Verdict]]
 
 
-def default_grader() -> Grader | None:
-    """`evalscale.grading.grade_run` when that module is installed, else None."""
-    try:
-        module = importlib.import_module("evalscale.grading")
-    except ImportError:
-        return None
-    return getattr(module, "grade_run", None)
+def default_grader() -> Grader:
+    """The project's grader: `evalscale.grading.command.grade_run`."""
+    from evalscale.grading.command import grade_run
+
+    return grade_run
 
 
 def load_runs(paths: Sequence[Path], grader: Grader | None = None) -> Runs:

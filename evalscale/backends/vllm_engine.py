@@ -30,8 +30,8 @@ class VllmBackend:
             os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(kv_cache_gib))
         try:
             self.engine = LLMEngine.from_engine_args(EngineArgs(model=model_path, **options))
-        except TypeError as error:
-            raise BackendError(f"bad vLLM engine option: {error}") from error
+        except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+            raise BackendError(f"vLLM cannot start with this engine config: {error}") from error
         self.sampling = sampling
         self.vocab_size = len(self.engine.get_tokenizer())
         self._pending: set[str] = set()
