@@ -64,7 +64,11 @@ class VllmBackend:
         """Step the engine until at least one request finishes; return the finished ones."""
         finished: list[Result] = []
         while self._pending and not finished:
-            for output in self.engine.step():
+            try:
+                outputs = self.engine.step()
+            except Exception as error:  # the engine core died; what finished before is stored
+                raise BackendError(f"the vLLM engine failed: {type(error).__name__}: {error}") from error
+            for output in outputs:
                 if not output.finished:
                     continue
                 finished.append(self._to_result(output))
