@@ -1,4 +1,14 @@
-"""Shared setup for the benchmarks: one engine on the toy reasoner, fresh run dirs."""
+"""Shared setup for the engine benchmarks: the local models, one engine, fresh run dirs.
+
+Two local models (the first argument of each benchmark picks one):
+- `long` (default): a tiny random Qwen2 built on the spot, sampled at temperature 1
+  and ending thinking on two of its 400 tokens, so thinking runs for hundreds of
+  tokens and answers are short (16 tokens): the shape of a real reasoning model's
+  output (thousands of thinking tokens, a short answer).
+- `toy`: the embedded toy reasoner, greedy: ~40 thinking tokens and ~10 answer
+  tokens, so answer branches and per-request costs weigh far more than they do
+  for real models.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +17,50 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from engine import sweep_config  # noqa: E402
+from tiny_model import build_tiny_model  # noqa: E402
 
 from evalscale.backends.vllm_engine import VllmBackend  # noqa: E402
 from evalscale.runner import RunStats  # noqa: E402
+from evalscale.store import GENERATIONS, read_jsonl  # noqa: E402
 from evalscale.sweep import SweepPlan, generate, make_plan  # noqa: E402
 
+SETUPS = {
+    "long": (
+        "budget.caps=[64,128,256,512]",
+        "budget.waits=[0,1,2,4]",
+        "model=r1-distill-qwen-32b",
+        "model.name=tiny-random",
+        "model.think_end=[a,b]",
+        "model.max_answer_tokens=16",
+        "sampling.temperature=1.0",
+    ),
+    "toy": ("budget.caps=[8,16,32,64]", "budget.waits=[0,1,2,4]"),
+}
 
-def toy_engine(config: dict[str, Any], model_path: str) -> VllmBackend:
-    """The vLLM backend of a sweep config (greedy)."""
+
+def setup_overrides(name: str, problems: int) -> tuple[str, ...]:
+    """The sweep overrides of a benchmark setup (building the tiny model for `long`)."""
+    overrides = (*SETUPS[name], f"task.size={problems}")
+    if name == "long":
+        model = build_tiny_model(Path(tempfile.mkdtemp(prefix="evalscale-tiny-")))
+        overrides = (*overrides, f"model.path={model}")
+    return overrides
+
+
+def start_engine(overrides: tuple[str, ...]) -> tuple[SweepPlan, VllmBackend]:
+    """The plan of these overrides and a vLLM backend on its model, warmed up."""
+    config = sweep_config(*overrides)
+    plan = make_plan(config)
     engine = dict(config["engine"])
     engine.pop("backend")
-    return VllmBackend(model_path, engine, config["sampling"])
+    backend = VllmBackend(plan.model_path, engine, config["sampling"])
+    timed_sweep(backend, *overrides, "limit=4")
+    return plan, backend
 
 
 def timed_sweep(backend: VllmBackend, *overrides: str) -> tuple[SweepPlan, RunStats, float]:
@@ -33,13 +70,7 @@ def timed_sweep(backend: VllmBackend, *overrides: str) -> tuple[SweepPlan, RunSt
     backend.engine.reset_prefix_cache()
     start = time.perf_counter()
     generate(plan, backend)
-    return plan, stats_of(run_dir), time.perf_counter() - start
-
-
-def stats_of(run_dir: Path) -> RunStats:
-    """Generated tokens and requests of a finished run, from its store."""
-    from evalscale.store import GENERATIONS, read_jsonl
-
+    wall = time.perf_counter() - start
     generations = read_jsonl(run_dir / GENERATIONS)
     tokens = sum(len(g["token_ids"]) + (g["stop_token_id"] is not None) for g in generations)
-    return RunStats(requests_generated=len(generations), generated_tokens=tokens)
+    return plan, RunStats(requests_generated=len(generations), generated_tokens=tokens), wall

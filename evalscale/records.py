@@ -83,8 +83,8 @@ def cell_key(problem_id: str, sample: int, cap: int, waits: int) -> str:
 
 
 def to_json_dict(record: Any) -> dict[str, Any]:
-    """A record as a plain dict for json.dumps."""
-    return dataclasses.asdict(record)
+    """A record as a plain dict for json.dumps (fields are plain values; no deep copy)."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
 def from_json_dict(cls: type[T], data: dict[str, Any]) -> T:
