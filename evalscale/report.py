@@ -106,11 +106,11 @@ def runs_table(runs: analysis.Runs) -> pd.DataFrame:
     )
 
 
-def default_out(runs: analysis.Runs, paths: Sequence[Path]) -> Path:
-    """reports/MODEL-TASK for one series, else reports/ plus the first run folder's name."""
+def report_name(runs: analysis.Runs, paths: Sequence[Path]) -> str:
+    """MODEL-TASK for one series, else the first run folder's name (safe as a folder name)."""
     series = {(r.series, r.task) for r in runs.runs}
     name = "-".join(series.pop()) if len(series) == 1 else Path(paths[0]).resolve().name
-    return Path("reports") / safe_name(name)
+    return safe_name(name)
 
 
 def safe_name(text: str) -> str:
@@ -119,13 +119,14 @@ def safe_name(text: str) -> str:
 
 
 def write_report(paths: Sequence[Path], out: Path | None = None, reference_path: Path | None = None) -> Path:
-    """Write the report of the runs under `paths` into `out` (default: see default_out); returns report.md.
+    """Write the report of the runs under `paths` into `out` (default: reports/NAME); returns report.md.
 
     Warnings (interrupted runs, cells with many unanswered samples) go to stderr too.
     """
     reference = read_reference(reference_path) if reference_path else None  # a bad file fails before grading
     runs = analysis.load_runs(paths, grader=analysis.default_grader())
-    out = out or default_out(runs, paths)
+    title = report_name(runs, paths)
+    out = out or Path("reports") / title
     summary = analysis.summarize(runs.cells)
     curve = analysis.curve(summary)
     scaling = analysis.scaling_metrics(summary, runs)
@@ -137,7 +138,7 @@ def write_report(paths: Sequence[Path], out: Path | None = None, reference_path:
     colors = plotting.model_colors(summary["model"])
     plotting.save_figure(plotting.plot_scaling(curve, colors, reference), out, "scaling")
     lines = [
-        f"# evalscale report: {out.name}",
+        f"# evalscale report: {title}",
         "",
         "## Runs",
         "",

@@ -56,20 +56,13 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
         per_problem = 100.0 * by_problem["correct"].mean()
         n_samples = int(by_problem.size().max())
         parallel = n_samples > 1
-        low, high = bootstrap_ci(per_problem.to_numpy(), n_boot, seed)
         rows.append(
             {
-                "model": model,
-                "task": task,
-                "cap": int(cap),
-                "waits": int(waits),
+                **_cell_columns(model, task, cap, waits),
                 "status": "partial" if cell["partial"].any() else "complete",
-                "n_problems": len(per_problem),
                 "n_samples": n_samples,
                 "n_cells": len(cell),
-                "accuracy": per_problem.mean(),
-                "ci_low": low,
-                "ci_high": high,
+                **_accuracy_columns(per_problem, n_boot, seed),
                 "mean_thinking_tokens": cell["thinking_tokens"].mean(),
                 "mean_answer_tokens": cell["answer_tokens"].mean(),
                 "cut_share": 100.0 * (cell["end_reason"] == "cap").mean(),
@@ -82,6 +75,16 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
     summary = pd.DataFrame(rows)
     summary["control"] = _control_kind(summary)
     return summary[SUMMARY_COLUMNS]
+
+
+def _cell_columns(model: str, task: str, cap: int, waits: int) -> dict[str, object]:
+    return {"model": model, "task": task, "cap": int(cap), "waits": int(waits)}
+
+
+def _accuracy_columns(per_problem: pd.Series, n_boot: int, seed: int) -> dict[str, float]:
+    """Problems, mean accuracy and its 95% bootstrap CI over problems."""
+    low, high = bootstrap_ci(per_problem.to_numpy(), n_boot, seed)
+    return {"n_problems": len(per_problem), "accuracy": per_problem.mean(), "ci_low": low, "ci_high": high}
 
 
 def _control_kind(summary: pd.DataFrame) -> pd.Series:
@@ -142,18 +145,11 @@ def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -
         for k in vote_sizes(n_samples):
             per_problem = 100.0 * majority_correct(ordered, k).astype(float)
             tokens = ordered.groupby("problem_id").head(k).groupby("problem_id")["thinking_tokens"].sum()
-            low, high = bootstrap_ci(per_problem.to_numpy(), n_boot, seed)
             rows.append(
                 {
-                    "model": model,
-                    "task": task,
-                    "cap": int(cap),
-                    "waits": int(waits),
+                    **_cell_columns(model, task, cap, waits),
                     "k": k,
-                    "n_problems": len(per_problem),
-                    "accuracy": per_problem.mean(),
-                    "ci_low": low,
-                    "ci_high": high,
+                    **_accuracy_columns(per_problem, n_boot, seed),
                     "mean_total_thinking_tokens": tokens.mean(),
                 }
             )
