@@ -1,4 +1,4 @@
-"""`shard=i/n` splits a sweep's problems; a report reads the shards of a run as one run."""
+"""Shards (`shard=i/n`) read back as one run, and short sweeps on benchmark tasks, on the toy engine."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from engine import cells_by_key, sweep_config
+from engine import DATA_DIR, cells_by_key, sweep_config
 
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.report import write_report
@@ -40,3 +40,17 @@ def test_bad_shard_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="shard"):
         make_plan(sweep_config(*GRID, "shard=3/3"))
+
+
+@pytest.mark.skipif(not DATA_DIR.is_dir(), reason="needs ../shared/data")
+def test_a_short_math500_sweep_runs_end_to_end(toy_engine: VllmBackend, tmp_path: Path) -> None:
+    ids = "[test/algebra/1255.json,test/prealgebra/1302.json]"
+    plan = make_plan(
+        sweep_config(
+            *GRID, "task=math500", f"data_dir={DATA_DIR}", f"problems={ids}", f"run_dir={tmp_path / 'run'}"
+        )
+    )
+    assert generate(plan, toy_engine) == "complete"
+    assert len(cells_by_key(plan.run_dir)) == 2 * 4
+    report = write_report([plan.run_dir], tmp_path / "report")  # grades the toy's (wrong) answers
+    assert pd.read_csv(report.parent / "summary.csv")["n_problems"].eq(2).all()
