@@ -124,7 +124,8 @@ class SampleMachine:
         self.forced: list[int] = []  # positions where min_thinking forced a Wait
         self.segment = 0
         self.trajectory_done = False
-        self.open_cells = [cell for cell in grid.cells if cell not in set(done_cells)]
+        done = set(done_cells)
+        self.open_cells = [cell for cell in grid.cells if cell not in done]
         self.branches: dict[str, _Branch] = {}
         self.seeds: dict[str, int] = {}
         self.segment_starts: dict[str, int] = {}  # thinking segment -> position it starts at
