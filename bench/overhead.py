@@ -12,28 +12,30 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from common import setup_overrides, start_engine, timed_sweep
 from vllm import SamplingParams
 from vllm.inputs import TokensPrompt
 
 from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.store import GENERATIONS, read_jsonl
 
 
-def plain_generate(backend: VllmBackend, prompts: list[list[int]], tokens_each: int) -> tuple[int, float]:
-    """Generate `tokens_each` tokens for every prompt in one batch; (tokens, seconds)."""
+def plain_generate(backend: VllmBackend, prompts: list[list[int]], lengths: list[int]) -> tuple[int, float]:
+    """Generate lengths[i] tokens for prompts[i], all in one batch; (tokens, seconds)."""
     engine = backend.engine
     engine.reset_prefix_cache()
-    params = SamplingParams(
-        temperature=float(backend.sampling["temperature"]),
-        max_tokens=tokens_each,
-        min_tokens=tokens_each,
-        ignore_eos=True,
-        detokenize=False,
-        seed=0,
-    )
     start = time.perf_counter()
-    for index, prompt in enumerate(prompts):
+    for index, (prompt, length) in enumerate(zip(prompts, lengths, strict=True)):
+        params = SamplingParams(
+            temperature=float(backend.sampling["temperature"]),
+            max_tokens=length,
+            min_tokens=length,
+            ignore_eos=True,
+            detokenize=False,
+            seed=index,
+        )
         engine.add_request(f"plain-{index}", TokensPrompt(prompt_token_ids=prompt), params)
     tokens = 0
     while engine.has_unfinished_requests():
@@ -41,20 +43,36 @@ def plain_generate(backend: VllmBackend, prompts: list[list[int]], tokens_each: 
     return tokens, time.perf_counter() - start
 
 
+def tokens_per_problem(run_dir: Path, problem_ids: list[str]) -> list[int]:
+    """Tokens the harness generated for each problem (all its requests), in `problem_ids` order."""
+    totals = dict.fromkeys(problem_ids, 0)
+    for generation in read_jsonl(run_dir / GENERATIONS):
+        problem_id = generation["key"].split("/", 1)[0]
+        totals[problem_id] += len(generation["token_ids"]) + (generation["stop_token_id"] is not None)
+    return [max(1, totals[problem_id]) for problem_id in problem_ids]
+
+
 def main() -> None:
     setup = sys.argv[1] if len(sys.argv) > 1 else "long"
     overrides = setup_overrides(setup, int(sys.argv[2]) if len(sys.argv) > 2 else 256)
     plan, backend = start_engine(overrides)
-    _, harness, harness_wall = timed_sweep(backend, *overrides)
+    run_plan, harness, harness_wall = timed_sweep(backend, *overrides)
     prompts = [plan.prompts[problem.id] for problem in plan.problems]
+    per_problem = tokens_per_problem(run_plan.run_dir, [problem.id for problem in plan.problems])
     tokens_each = max(1, round(harness.generated_tokens / len(prompts)))
-    plain_tokens, plain_wall = plain_generate(backend, prompts, tokens_each)
+    shaped_tokens, shaped_wall = plain_generate(backend, prompts, per_problem)
+    plain_tokens, plain_wall = plain_generate(backend, prompts, [tokens_each] * len(prompts))
     backend.close()
     harness_rate, plain_rate = harness.generated_tokens / harness_wall, plain_tokens / plain_wall
+    shaped_rate = shaped_tokens / shaped_wall
     print(f"{setup}: {len(plan.grid.cells)} cells, {len(prompts)} problems")
     print(
         f"harness: {harness.generated_tokens:,} tokens in {harness_wall:.2f}s = {harness_rate:,.0f} tok/s "
         f"({harness.requests_generated:,} requests)"
+    )
+    print(
+        f"  plain, each problem's own total length: {shaped_tokens:,} tokens in {shaped_wall:.2f}s = "
+        f"{shaped_rate:,.0f} tok/s (harness / this = {harness_rate / shaped_rate:.2f})"
     )
     print(
         f"  plain: {plain_tokens:,} tokens in {plain_wall:.2f}s = {plain_rate:,.0f} tok/s "
