@@ -152,3 +152,13 @@ def test_grid_rejects_bad_budgets() -> None:
         Grid(caps=(0, 8), waits=(0,))
     with pytest.raises(ValueError, match="Wait counts"):
         Grid(caps=(8,), waits=(-1,))
+
+
+def test_a_run_dir_refuses_another_config(tmp_path: Path) -> None:
+    from evalscale.store import StoreError
+
+    manifest = {"config_hash": "a", "config": {"budget": {"caps": [8, 16]}}, "expected_cells": 1}
+    RunStore(tmp_path, manifest).finish("complete")
+    other = {"config_hash": "b", "config": {"budget": {"caps": [8, 32]}}, "expected_cells": 1}
+    with pytest.raises(StoreError, match=r"budget.caps: \[8, 16\] -> \[8, 32\]"):
+        RunStore(tmp_path, other)
