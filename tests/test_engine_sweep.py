@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -68,26 +69,30 @@ def test_rerun_of_a_complete_run_generates_nothing(shared_run: Path, toy_engine:
     assert ((shared_run / GENERATIONS).read_bytes(), (shared_run / CELLS).read_bytes()) == before
 
 
-def test_sigkill_mid_run_then_resume_gives_the_same_records(shared_run: Path, tmp_path: Path) -> None:
+def test_sigkill_at_random_points_then_resume_gives_the_same_records(
+    shared_run: Path, tmp_path: Path
+) -> None:
+    """Five real sweeps killed (engine processes and all) at random points, then one run to the end."""
     run_dir = tmp_path / "killed"
     command = [sys.executable, "-m", "evalscale.cli", "sweep", *GRID, f"run_dir={run_dir}"]
     command += ["grade=false", "report=false", "progress=false", "max_active_samples=4"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        if len(read_jsonl(run_dir / CELLS)) >= 40:
-            break
-        time.sleep(0.05)
-    assert process.poll() is None, "the sweep ended before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    killed_at = len(read_jsonl(run_dir / CELLS))
-    assert 40 <= killed_at < 32 * 4 * 3
-    assert read_manifest(run_dir)["status"] == "running"
+    rng = random.Random(3)
+    for _ in range(5):
+        target = len(read_jsonl(run_dir / CELLS)) + rng.randint(10, 40)
+        process = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            if len(read_jsonl(run_dir / CELLS)) >= target:
+                break
+            time.sleep(0.01)
+        assert process.poll() is None, "the sweep ended before it could be killed"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        assert target <= len(read_jsonl(run_dir / CELLS)) < 32 * 4 * 3
+        assert read_manifest(run_dir)["status"] == "running"
     subprocess.run(command, cwd=REPO, env=env, check=True, timeout=600)
-    resumed = cells_by_key(run_dir)
-    assert resumed == cells_by_key(shared_run)
+    assert cells_by_key(run_dir) == cells_by_key(shared_run)
     keys = [g["key"] for g in read_jsonl(run_dir / GENERATIONS)]
     assert len(keys) == len(set(keys)), "a generation was stored twice"
     assert read_manifest(run_dir)["status"] == "complete"
