@@ -151,7 +151,11 @@ class SampleMachine:
         if result.key in self.branches:
             return [], self._close_branch(result)
         requests = self._extend_thinking(result)
-        return requests + self._open_branches(), []
+        branches = self._open_branches()
+        if not self.open_cells:  # all decided early: on resume, when the largest cells are stored
+            self.trajectory_done = True
+            requests = []
+        return requests + branches, []
 
     # -- thinking -----------------------------------------------------------------------------
 

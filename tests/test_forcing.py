@@ -162,3 +162,14 @@ def test_a_run_dir_refuses_another_config(tmp_path: Path) -> None:
     other = {"config_hash": "b", "config": {"budget": {"caps": [8, 32]}}, "expected_cells": 1}
     with pytest.raises(StoreError, match=r"budget.caps: \[8, 16\] -> \[8, 32\]"):
         RunStore(tmp_path, other)
+
+
+def test_resumed_machine_stops_thinking_once_its_open_cells_are_decided() -> None:
+    backend = FakeBackend(ScriptedModel(stop_every=4))
+    grid = Grid(caps=(8, 64), waits=(0, 4))
+    machine = next(machines("shared", grid=grid, problems=1, done=[(64, 0), (64, 4)]))
+    pending = machine.start()
+    while pending:
+        pending.extend(machine.feed(backend.model.generate(pending.pop()))[0])
+    assert machine.finished
+    assert len(machine.thinking) < 64, "the trajectory went on after the cap-8 cells were decided"
