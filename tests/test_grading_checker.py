@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from evalscale.grading import check, extract
+from evalscale.grading.extract import Kind
 from evalscale.grading.command import grade_run, main
 from evalscale.grading.limits import WallTimeout, WorkerPool
 from evalscale.records import CellRecord, Problem, to_json_dict
@@ -161,3 +162,24 @@ def test_grade_command_rejects_bad_arguments(tmp_path: Path, capsys: pytest.Capt
     assert "no run directory" in capsys.readouterr().err
     assert main([]) == 2
     assert main([str(tmp_path), "speed=3"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("response", "gold", "kind", "correct"),
+    [
+        ("\\boxed{5}\nAnswers may vary slightly.", "5", "math", True),
+        (
+            "The final answer is \\boxed{5}.\nThe final answer is correct because it checks out.",
+            "5",
+            "math",
+            True,
+        ),
+        ("\\boxed{B}\n\nFinal Answer:", "B", "choice", True),
+        ("\\boxed{3, 2}", "(2,3)", "math", False),
+        ("\\boxed{\\{3,2\\}}", "(2,3)", "math", False),
+        ("\\boxed{(2, 3)}", "\\{3, 2\\}", "math", False),
+        ("\\boxed{2, 3}", "3, 2", "math", True),
+    ],
+)
+def test_review_regressions(response: str, gold: str, kind: Kind, correct: bool) -> None:
+    assert check(response, gold, kind).correct is correct

@@ -89,7 +89,11 @@ def equivalent(answer: Value, gold: Value) -> bool:
     if isinstance(answer, Seq) or isinstance(gold, Seq):
         if not (isinstance(answer, Seq) and isinstance(gold, Seq)):
             return False
-        ordered = answer.kind not in _UNORDERED and gold.kind not in _UNORDERED
+        if gold.kind == "{}" and answer.kind not in _UNORDERED:
+            return False  # a tuple is no answer to a set
+        if gold.kind not in _UNORDERED and answer.kind == "{}":
+            return False  # nor a set to a tuple
+        ordered = gold.kind not in _UNORDERED  # the gold's brackets say whether order matters
         return _sequences_equal(answer.items, gold.items, ordered)
     if isinstance(answer, Text) or isinstance(gold, Text):
         return False

@@ -17,8 +17,8 @@ MAX_CANDIDATE = 2000
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _PHRASE = re.compile(
-    r"(?im)(?:final\s+answer|the\s+(?:correct\s+|final\s+)?(?:answer|option|choice)\s+(?:is|would\s+be|should\s+be)"
-    r"|^\s*\**answer\**)[*_\s]*(?:is)?[\s*_]*[:：]?[ \t*_]*"
+    r"(?im)(?:final\s+answer\b|the\s+(?:correct\s+|final\s+)?(?:answer|option|choice)\s+"
+    r"(?:is|would\s+be|should\s+be)\b|^\s*\**answer\b\**)[*_\s]*(?:is\b)?[\s*_]*[:：]?[ \t*_]*"
 )
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _INLINE_MATH = re.compile(
@@ -122,6 +122,8 @@ def extract_math(response: str) -> Extraction:
     """The final math answer of a response, as a LaTeX/plain string (None when there is none)."""
     text = answer_part(response)
     candidates = [c for c in _marked(text) if _clean(c[1])]
+    mathy = [c for c in candidates if not _is_prose(_clean(c[1])) or re.search(r"[\d\\]", c[1])]
+    candidates = mathy or candidates  # "the final answer is correct because ..." is no answer
     if not candidates:
         candidates = [
             (m.start(), m.group(1)) for m in _BOLD.finditer(text) if re.search(r"[\d\\]", m.group(1))
@@ -151,7 +153,8 @@ _HEDGE_PAIR = re.compile(r"(?i)\b[A-Z]\)?\s*(?:or|and|/|,|&)\s*\(?[A-Z]\b")
 def extract_choice(response: str, letters: str = _LETTER) -> Extraction:
     """The chosen letter; ambiguous when the final answer names two letters or hedges between them."""
     text = answer_part(response)
-    candidates = _marked(text) or [(m.start(), m.group(1)) for m in _BOLD.finditer(text)]
+    candidates = [c for c in _marked(text) if _clean_choice(c[1])]
+    candidates = candidates or [(m.start(), m.group(1)) for m in _BOLD.finditer(text)]
     if not candidates:
         lines = [line for line in text[-4000:].splitlines() if line.strip()]
         candidates = [(0, lines[-1])] if lines and len(lines[-1].strip()) <= 40 else []
