@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from evalscale.grading import check, extract
-from evalscale.grading.extract import Kind
+from evalscale.grading import Kind, check, extract
 from evalscale.grading.command import grade_run, main
 from evalscale.grading.limits import WallTimeout, WorkerPool
 from evalscale.records import CellRecord, Problem, to_json_dict
