@@ -62,7 +62,7 @@ def judge(extracted: str, gold: str, kind: Kind, timeout: float = DEFAULT_TIMEOU
             raise ValueError(f"choice gold must be a letter, got {gold!r}")
         correct = extracted == letter.group(1)
         return Grade(correct, extracted, "match" if correct else "mismatch")
-    fast = _fast_compare(extracted, gold)
+    fast = fast_compare(extracted, gold)
     if fast is not None:
         return Grade(fast, extracted, "match" if fast else "mismatch")
     try:
@@ -74,7 +74,7 @@ def judge(extracted: str, gold: str, kind: Kind, timeout: float = DEFAULT_TIMEOU
     return Grade(correct, extracted, reason)
 
 
-def _fast_compare(answer: str, gold: str) -> bool | None:
+def fast_compare(answer: str, gold: str) -> bool | None:
     """Decide plain integers (AIME-style, leading zeros dropped) without sympy; None when not plain."""
     answer, gold = answer.strip().strip("$ "), gold.strip().strip("$ ")
     if answer == gold:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, judge
+from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, fast_compare, judge
 from evalscale.grading.limits import shared_pool
 from evalscale.records import CellRecord, Problem, Verdict, from_json_dict, to_json_dict
 from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, iter_run_dirs, read_jsonl, read_manifest
 
-DEFAULT_WORKERS = os.cpu_count() or 1
+DEFAULT_WORKERS = len(os.sched_getaffinity(0))  # the cores this process may use (SLURM, cgroups)
 KIND_OF: dict[str, Kind] = {"integer": "math", "math": "math", "choice": "choice"}
 USAGE = "usage: evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=SECONDS]"
 
@@ -47,7 +47,9 @@ def grade_run(
     pending = sorted({(a, g, k) for a, _, g, k in extracted if a is not None})
     grades: dict[tuple[str, str, Kind], Grade] = {}
     if pending:
-        shared_pool(workers)
+        slow = sum(kind == "math" and fast_compare(answer, gold) is None for answer, gold, kind in pending)
+        if slow:
+            shared_pool(min(workers, slow))  # sympy workers only where sympy is needed
         with ThreadPoolExecutor(max_workers=workers) as executor:
             results = executor.map(lambda item: judge(item[0], item[1], item[2], timeout), pending)
             bar = tqdm(

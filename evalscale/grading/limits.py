@@ -121,7 +121,7 @@ class WorkerPool:
             with self._lock:
                 self._all.discard(worker)
             worker.kill()
-            self._idle.put(None)  # wakes a caller with WorkerError instead of respawning in a loop
+            self._idle.put(None)  # the next caller starts a replacement (a bounded number of times)
             return
         self._idle.put(worker)
 
@@ -133,10 +133,13 @@ class WorkerPool:
 
     def call(self, function: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
         """Run function(*args) in a worker; WallTimeout after `timeout` seconds, WorkerError on failure."""
-        worker = self._idle.get()
-        if worker is None:
-            self._idle.put(None)
-            raise WorkerError("a worker process failed to start")
+        for _ in range(3):
+            worker = self._idle.get()
+            if worker is not None:
+                break
+            self._add()  # a worker failed to start: try a new one in its slot
+        else:
+            raise WorkerError("worker processes keep failing to start")
         try:
             worker.outbox.send((function, args))
             reply = worker.inbox.recv() if worker.inbox.poll(max(timeout, 0.0)) else None
