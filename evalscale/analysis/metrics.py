@@ -19,9 +19,10 @@ Point = tuple[float, float]
 def scaling(points: Iterable[Point]) -> float:
     """Mean over all pairs a < b of (f(b) - f(a)) / (log2 b - log2 a); NaN with fewer than 2 token levels.
 
-    Pairs at the same token count have no slope and are left out.
+    Pairs at the same token count have no slope and are left out, as are points at
+    0 thinking tokens (no place on a log axis).
     """
-    logged = sorted((math.log2(tokens), accuracy) for tokens, accuracy in points)
+    logged = sorted((math.log2(tokens), accuracy) for tokens, accuracy in _on_log_axis(points))
     slopes = [(fb - fa) / (xb - xa) for (xa, fa), (xb, fb) in itertools.combinations(logged, 2) if xb > xa]
     return float(np.mean(slopes)) if slopes else float("nan")
 
@@ -56,8 +57,10 @@ def mean_accuracy_over(points: Iterable[Point], low: float, high: float) -> floa
     joined linearly in log2 tokens; NaN when [low, high] is not inside its range.
     """
     xs, ys = _as_function(points)
+    if not (0 < low < high):
+        return float("nan")
     lo, hi = math.log2(low), math.log2(high)
-    if xs.size < 2 or hi <= lo or lo < xs[0] or hi > xs[-1]:
+    if xs.size < 2 or lo < xs[0] or hi > xs[-1]:
         return float("nan")
     inside = (xs > lo) & (xs < hi)
     grid = np.concatenate([[lo], xs[inside], [hi]])
@@ -68,13 +71,18 @@ def mean_accuracy_over(points: Iterable[Point], low: float, high: float) -> floa
 
 def shared_range(*curves: Iterable[Point]) -> tuple[float, float]:
     """The token range [low, high] that every curve spans (low > high when they do not overlap)."""
-    ranges = [[tokens for tokens, _ in curve] for curve in curves]
+    ranges = [[tokens for tokens, _ in _on_log_axis(curve)] or [math.nan] for curve in curves]
     return max(min(r) for r in ranges), min(max(r) for r in ranges)
 
 
 def _as_function(points: Iterable[Point]) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique log2 tokens and the mean accuracy at each."""
-    pairs = np.array([(math.log2(t), a) for t, a in points], dtype=float).reshape(-1, 2)
+    pairs = np.array([(math.log2(t), a) for t, a in _on_log_axis(points)], dtype=float).reshape(-1, 2)
     xs, inverse = np.unique(pairs[:, 0], return_inverse=True)
     ys = np.bincount(inverse, weights=pairs[:, 1]) / np.bincount(inverse)
     return xs, ys
+
+
+def _on_log_axis(points: Iterable[Point]) -> list[Point]:
+    """The points with a positive token count (log2 needs one)."""
+    return [(tokens, accuracy) for tokens, accuracy in points if tokens > 0]
