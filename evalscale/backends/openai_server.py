@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "max_concurrency": 64,
     "retries": 5,
     "backoff_seconds": 1.0,
-    "timeout_seconds": 600.0,
+    "timeout_seconds": 7200.0,
     "api_key": None,
 }
 SERVER_SIDE = ("max_model_len", "dtype", "quantization")  # read by the sweep; the server owns them
@@ -75,7 +75,9 @@ class OpenAIServerBackend:
     async def _open(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
         slots = self.max_concurrency
         limits = httpx.Limits(max_connections=slots, max_keepalive_connections=slots)
-        client = httpx.AsyncClient(headers=self._headers, timeout=self._timeout, limits=limits)
+        # connecting must be quick; a long non-streamed generation may take the whole read timeout
+        timeout = httpx.Timeout(self._timeout, connect=min(self._timeout, 30.0))
+        client = httpx.AsyncClient(headers=self._headers, timeout=timeout, limits=limits)
         return client, asyncio.Semaphore(self.max_concurrency)
 
     def submit(self, request: Request) -> None:

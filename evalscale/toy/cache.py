@@ -53,6 +53,10 @@ def ensure_toy_model(seed: int = 0, force: bool = False, recipe: Recipe = RECIPE
         (trained / RECIPE_FILE).write_text(json.dumps({"seed": seed, "recipe": recipe.as_dict()}, indent=2))
         if target.is_dir():
             target.rename(Path(scratch) / "replaced")
-        trained.rename(target)
+        try:
+            trained.rename(target)
+        except OSError:
+            if not target.is_dir():  # another process finished the same training first: keep its copy
+                raise
     logger.warning("toy reasoner ready at %s", target)
     return target
