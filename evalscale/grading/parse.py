@@ -112,7 +112,7 @@ _UNICODE = {
     "\u2008": " ",
     "\u200b": "",
 }
-_SPACES = r"(?:\\[,;:! ]|~|\\quad|\\qquad|\\thinspace|\\medspace)"
+_SPACES = r"(?:\\[,;:! ]|~|\\thinspace|\\medspace)"  # not \quad: that separates numbers
 _GROUPED = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:,?\s*" + _SPACES + r"|,\s*\\!|\s)\s*\d{3})+)(?![\d])")
 _PLAIN_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _DROP = re.compile(
