@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("evalscale.sweep", "run generation for a budget grid (Hydra app; -m for multirun)"),
@@ -13,6 +14,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("evalscale.tasks.command", "list tasks with problem counts and data sources"),
     "train-toy": ("evalscale.toy.command", "train (or retrain) the embedded toy reasoner"),
 }
+
+
+def split_arguments(argv: list[str], defaults: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """Split `ARG... key=value...` into positional arguments and options (starting from `defaults`).
+
+    An argument that names an existing file is positional even if it contains "=".
+    Unknown keys raise ValueError naming the known ones.
+    """
+    positional: list[str] = []
+    options = dict(defaults)
+    for argument in argv:
+        key, sep, value = argument.partition("=")
+        if not sep or Path(argument).exists():
+            positional.append(argument)
+        elif key in options:
+            options[key] = value
+        else:
+            raise ValueError(f"unknown option {key!r} (expected: {', '.join(f'{k}=...' for k in defaults)})")
+    return positional, options
 
 
 def usage() -> str:

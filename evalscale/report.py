@@ -18,6 +18,7 @@ import pandas as pd
 from evalscale import analysis, plotting
 from evalscale.analysis import metrics
 from evalscale.analysis.reference import read_reference
+from evalscale.cli import split_arguments
 from evalscale.store import StoreError
 
 USAGE = "usage: evalscale report RUN_DIR [RUN_DIR...] [out=reports/NAME] [reference=PATH.csv]"
@@ -56,20 +57,15 @@ METRICS_SHOWN = {
 
 def parse_arguments(argv: Sequence[str], options: Sequence[str]) -> tuple[list[Path], dict[str, str]]:
     """Split `PATH... key=value...` into paths and the given options; unknown keys raise AnalysisError."""
-    paths: list[Path] = []
-    values: dict[str, str] = {}
-    for argument in argv:
-        key, sep, value = argument.partition("=")
-        if sep and not Path(argument).exists():
-            if key not in options:
-                raise analysis.AnalysisError(f"unknown option {key!r} (expected: {', '.join(options)})")
-            values[key] = value
-        else:
-            paths.append(Path(argument))
+    try:
+        arguments, values = split_arguments(list(argv), dict.fromkeys(options, ""))
+    except ValueError as error:
+        raise analysis.AnalysisError(str(error)) from error
+    paths = [Path(argument) for argument in arguments]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise analysis.AnalysisError(f"no such run directory: {', '.join(missing)}")
-    return paths, values
+    return paths, {key: value for key, value in values.items() if value}
 
 
 def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:

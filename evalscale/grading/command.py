@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from evalscale.cli import split_arguments
 from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, fast_compare, judge
 from evalscale.grading.limits import shared_pool
 from evalscale.records import CellRecord, Problem, Verdict, from_json_dict, to_json_dict
@@ -84,22 +85,15 @@ def _write_atomically(path: Path, verdicts: list[Verdict]) -> None:
 
 
 def _parse_args(argv: list[str]) -> tuple[list[Path], int, float]:
-    paths: list[Path] = []
-    options = {"workers": str(DEFAULT_WORKERS), "timeout": str(DEFAULT_TIMEOUT)}
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep:
-            paths.append(Path(arg))
-        elif key in options:
-            options[key] = value
-        else:
-            raise ValueError(f"unknown option {key!r} (expected workers=N or timeout=SECONDS)")
-    if not paths:
+    arguments, options = split_arguments(
+        argv, {"workers": str(DEFAULT_WORKERS), "timeout": str(DEFAULT_TIMEOUT)}
+    )
+    if not arguments:
         raise ValueError("no run directory given")
     workers, timeout = int(options["workers"]), float(options["timeout"])
     if workers < 1 or timeout <= 0:
         raise ValueError("workers must be at least 1 and timeout positive")
-    return paths, workers, timeout
+    return [Path(argument) for argument in arguments], workers, timeout
 
 
 def main(argv: list[str]) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 import evalscale
+from evalscale.cli import split_arguments
 from evalscale.tasks import TaskError, load_problems
 
 TASK_CONF_DIR = Path(evalscale.__file__).resolve().parent.parent / "conf" / "task"
@@ -20,13 +21,14 @@ def main(argv: list[str]) -> int:
     if any(arg in {"-h", "--help"} for arg in argv):
         print(USAGE)
         return 0
-    data_dir = None
-    for arg in argv:
-        key, _, value = arg.partition("=")
-        if key != "data_dir" or not value:
-            print(f"evalscale tasks: unexpected argument {arg!r}\n{USAGE}", file=sys.stderr)
-            return 2
-        data_dir = value
+    try:
+        arguments, options = split_arguments(argv, {"data_dir": ""})
+        if arguments:
+            raise ValueError(f"unexpected argument {arguments[0]!r}")
+    except ValueError as error:
+        print(f"evalscale tasks: {error}\n{USAGE}", file=sys.stderr)
+        return 2
+    data_dir = options["data_dir"] or None
     rows = [["task", "problems", "answer type", "source"]]
     errors = []
     for task in task_configs():
@@ -34,7 +36,8 @@ def main(argv: list[str]) -> int:
         try:
             source = task_source(task, data_dir)
             problems = load_problems(task, data_dir=data_dir)
-            count, answer_type = str(len(problems)), problems[0].answer_type
+            count = str(len(problems))
+            answer_type = problems[0].answer_type if problems else "-"
         except TaskError as err:
             errors.append(str(err))
         rows.append([task["name"], count, answer_type, source])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from evalscale.cli import split_arguments
 from evalscale.toy.cache import ensure_toy_model, toy_model_dir
 
 USAGE = "usage: evalscale train-toy [seed=N] [force=true]"
@@ -13,12 +14,10 @@ TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 def parse_args(argv: list[str]) -> tuple[int, bool]:
     """The seed and force flag of `key=value` arguments; ValueError with a one-line reason otherwise."""
-    options = {"seed": "0", "force": "false"}
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep or key not in options:
-            raise ValueError(f"unexpected argument {arg!r}")
-        options[key] = value.strip().lower()
+    arguments, options = split_arguments(argv, {"seed": "0", "force": "false"})
+    if arguments:
+        raise ValueError(f"unexpected argument {arguments[0]!r}")
+    options = {key: value.strip().lower() for key, value in options.items()}
     if not options["seed"].isdigit():
         raise ValueError(f"seed must be a non-negative integer, got {options['seed']!r}")
     if options["force"] not in TRUE | FALSE:
