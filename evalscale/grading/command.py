@@ -42,7 +42,9 @@ def grade_run(
     extracted: list[tuple[str | None, str, str, Kind]] = []
     for cell in cells:
         problem = problems[cell.problem_id]
-        kind = KIND_OF[problem.answer_type]
+        kind = KIND_OF.get(problem.answer_type)
+        if kind is None:
+            raise StoreError(f"{run_dir}: problem {problem.id}: unknown answer_type {problem.answer_type!r}")
         answer, reason = extract(cell.answer_text, kind)
         extracted.append((answer, reason, problem.gold, kind))
     pending = sorted({(a, g, k) for a, _, g, k in extracted if a is not None})

@@ -116,8 +116,16 @@ def learning_rate(step: int, recipe: Recipe) -> float:
 
 def train(directory: Path, seed: int, recipe: Recipe = RECIPE) -> None:
     """Train the toy reasoner from `seed` and save model and tokenizer into `directory`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(recipe.threads)  # part of the recipe: results depend on the thread count
+    try:
+        _train(directory, seed, recipe)
+    finally:
+        torch.set_num_threads(threads)  # the sweep that trained in-process keeps its own setting
+
+
+def _train(directory: Path, seed: int, recipe: Recipe) -> None:
     torch.manual_seed(seed)
-    torch.set_num_threads(recipe.threads)
     tokenizer = save_tokenizer(directory)
     model = Qwen2ForCausalLM(model_config(tokenizer, recipe))
     model.train()
