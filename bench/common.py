@@ -25,7 +25,7 @@ from engine import sweep_config  # noqa: E402
 from tiny_model import build_tiny_model  # noqa: E402
 
 from evalscale.backends.vllm_engine import VllmBackend  # noqa: E402
-from evalscale.runner import RunStats  # noqa: E402
+from evalscale.runner import RunStats, result_from_record  # noqa: E402
 from evalscale.store import GENERATIONS, read_jsonl  # noqa: E402
 from evalscale.sweep import SweepPlan, generate, make_plan  # noqa: E402
 
@@ -72,5 +72,5 @@ def timed_sweep(backend: VllmBackend, *overrides: str) -> tuple[SweepPlan, RunSt
     generate(plan, backend)
     wall = time.perf_counter() - start
     generations = read_jsonl(run_dir / GENERATIONS)
-    tokens = sum(len(g["token_ids"]) + (g["stop_token_id"] is not None) for g in generations)
+    tokens = sum(result_from_record(g).generated_tokens for g in generations)
     return plan, RunStats(requests_generated=len(generations), generated_tokens=tokens), wall

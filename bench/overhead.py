@@ -19,6 +19,7 @@ from vllm import SamplingParams
 from vllm.inputs import TokensPrompt
 
 from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.runner import result_from_record
 from evalscale.store import GENERATIONS, read_jsonl
 
 
@@ -48,7 +49,7 @@ def tokens_per_problem(run_dir: Path, problem_ids: list[str]) -> list[int]:
     totals = dict.fromkeys(problem_ids, 0)
     for generation in read_jsonl(run_dir / GENERATIONS):
         problem_id = generation["key"].split("/", 1)[0]
-        totals[problem_id] += len(generation["token_ids"]) + (generation["stop_token_id"] is not None)
+        totals[problem_id] += result_from_record(generation).generated_tokens
     return [max(1, totals[problem_id]) for problem_id in problem_ids]
 
 

@@ -51,6 +51,11 @@ class Result:
     finish: Finish
     stop_token_id: int | None = None
 
+    @property
+    def generated_tokens(self) -> int:
+        """Tokens the engine generated for this request, the stop token included."""
+        return len(self.token_ids) + (self.stop_token_id is not None)
+
 
 @dataclass(frozen=True)
 class Grid:

@@ -88,7 +88,7 @@ class SweepRunner:
             self._owner[request.key] = machine
             stored = self.store.generations.get(request.key)
             if stored is not None:
-                self._replay.append(_result_from_record(stored))
+                self._replay.append(result_from_record(stored))
                 self.stats.requests_replayed += 1
             else:
                 self.backend.submit(request)
@@ -102,7 +102,7 @@ class SweepRunner:
         for result in results:
             self.store.add_generation(_record_from_result(result))
             self.stats.requests_generated += 1
-            self.stats.generated_tokens += len(result.token_ids) + (result.stop_token_id is not None)
+            self.stats.generated_tokens += result.generated_tokens
         return results
 
     def _store_trajectory(self, machine: SampleMachine) -> None:
@@ -128,7 +128,8 @@ def _record_from_result(result: Result) -> dict[str, object]:
     }
 
 
-def _result_from_record(record: dict[str, object]) -> Result:
+def result_from_record(record: dict[str, object]) -> Result:
+    """The Result a stored generation record holds."""
     return Result(
         key=str(record["key"]),
         token_ids=tuple(record["token_ids"]),  # type: ignore[arg-type]

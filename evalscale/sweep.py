@@ -25,7 +25,7 @@ from evalscale.backends import Backend, BackendError
 from evalscale.forcing import Grid, SampleMachine
 from evalscale.prompting import ModelProfile, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
-from evalscale.store import RunStore, StoreError, read_jsonl
+from evalscale.store import VERDICTS, RunStore, StoreError
 from evalscale.tasks import TaskError, load_problems
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -374,7 +374,7 @@ def finish_run(run_dir: Path, config: dict[str, Any]) -> None:
         verdicts = grade_run(run_dir, progress=bool(config.get("progress")))
         correct = sum(verdict.correct for verdict in verdicts)
         print(f"evalscale: graded {len(verdicts)} cells, {correct} correct", file=sys.stderr)
-    if config.get("report") and read_jsonl(run_dir / "verdicts.jsonl"):
+    if config.get("report") and (run_dir / VERDICTS).exists():
         from evalscale.report import write_report
 
         out = write_report([run_dir], run_dir / "report")

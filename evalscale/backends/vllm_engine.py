@@ -11,8 +11,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from evalscale.backends import BackendError, completion_result
-from evalscale.forcing import Request, Result
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")  # read when vllm is imported
+
+from vllm import EngineArgs, LLMEngine, SamplingParams  # noqa: E402
+from vllm.inputs import TokensPrompt  # noqa: E402
+from vllm.sampling_params import RequestOutputKind  # noqa: E402
+
+from evalscale.backends import BackendError, completion_result  # noqa: E402
+from evalscale.forcing import Request, Result  # noqa: E402
 
 ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_stats": True}
 
@@ -21,9 +27,6 @@ class VllmBackend:
     """Runs Requests on a `vllm.LLMEngine` built from config."""
 
     def __init__(self, model_path: str, engine: dict[str, Any], sampling: dict[str, Any]) -> None:
-        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
-        from vllm import EngineArgs, LLMEngine
-
         options = {**ENGINE_DEFAULTS, **{k: v for k, v in engine.items() if v is not None}}
         kv_cache_gib = options.pop("cpu_kvcache_space_gib", None)
         if kv_cache_gib is not None:
@@ -38,10 +41,6 @@ class VllmBackend:
 
     def submit(self, request: Request) -> None:
         """Add a request to the running engine."""
-        from vllm import SamplingParams
-        from vllm.inputs import TokensPrompt
-        from vllm.sampling_params import RequestOutputKind
-
         params = SamplingParams(
             temperature=float(self.sampling.get("temperature", 0.0)),
             top_p=float(self.sampling.get("top_p", 1.0)),
