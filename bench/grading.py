@@ -2,7 +2,8 @@
 
 Run: python bench/grading.py [workers=2] [repeat=3]
 Prints agreement per rule group for both checkers, the cases we get wrong, throughput of
-`check` over the suite with N threads and N worker processes, and the longest single check.
+`check` over the suite with N threads and N worker processes, the longest single check and the
+time to check each megabyte response of tests/grading_cases/megabyte.py.
 Last line: checks_per_s=<n> agreement=<a>.
 """
 
@@ -20,6 +21,8 @@ from evalscale.grading import DEFAULT_TIMEOUT, check
 from evalscale.grading.limits import shared_pool
 
 SUITE = Path(__file__).resolve().parents[1] / "tests" / "grading_cases"
+sys.path.insert(0, str(SUITE))
+from megabyte import MEGABYTE_RESPONSES  # noqa: E402  (the checker tests' megabyte responses)
 
 
 def load_suite() -> list[dict[str, Any]]:
@@ -86,6 +89,9 @@ def main(argv: list[str]) -> None:
     rate = len(timings) / elapsed
     print(f"throughput: {len(timings)} checks in {elapsed:.2f}s with {workers} workers = {rate:.0f} checks/s")
     print(f"max check time: {max(timings):.3f}s (wall limit {DEFAULT_TIMEOUT:g}s)")
+    for response in MEGABYTE_RESPONSES:
+        correct, seconds = timed_check({"response": response, "gold": "42", "kind": "math"})
+        print(f"megabyte response ({len(response):,} chars, {response[:20]!r}...): {seconds:.3f}s {correct=}")
     print(f"checks_per_s={rate:.0f} agreement={agreement:.4f}")
 
 

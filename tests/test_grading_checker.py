@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grading_cases.megabyte import MEGABYTE_RESPONSES
 
 from evalscale.grading import Kind, check, extract
 from evalscale.grading.command import grade_run, main
@@ -103,11 +104,10 @@ def test_pathological_inputs_finish_within_the_limit(answer: str) -> None:
     assert not grade.correct
 
 
-def test_megabyte_output_is_fast() -> None:
-    response = "Wait, " * 200_000 + "{" * 1000 + "\\boxed{" * 1000 + " Final Answer: \\boxed{42}"
-    started = time.monotonic()
+@pytest.mark.parametrize("response", MEGABYTE_RESPONSES)
+def test_megabyte_outputs_are_graded_by_their_last_answer(response: str) -> None:
     assert check(response, "42", "math").correct
-    assert time.monotonic() - started < 2.0
+    assert not check(response, "41", "math").correct
 
 
 def test_injection_never_executes(tmp_path: Path) -> None:

@@ -55,6 +55,14 @@ def completion_result(
     return Result(key=key, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
 
 
+def sampling_settings(sampling: dict[str, Any]) -> dict[str, float]:
+    """The run's temperature and top_p as numbers (greedy, full nucleus when unset)."""
+    return {
+        "temperature": float(sampling.get("temperature", 0.0)),
+        "top_p": float(sampling.get("top_p", 1.0)),
+    }
+
+
 BACKENDS = {
     "vllm": "evalscale.backends.vllm_engine:VllmBackend",
     "openai": "evalscale.backends.openai_server:OpenAIServerBackend",

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from evalscale.backends import BackendError, completion_result
+from evalscale.backends import BackendError, completion_result, sampling_settings
 from evalscale.forcing import Request, Result
 
 DEFAULTS: dict[str, Any] = {
@@ -53,7 +53,7 @@ class OpenAIServerBackend:
         self.max_concurrency = int(options["max_concurrency"])
         self.retries = int(options["retries"])
         self.backoff_seconds = float(options["backoff_seconds"])
-        self.sampling = sampling
+        self.sampling = sampling_settings(sampling)
         self.vocab_size = _vocab_size(model_path)
         self.in_flight = 0  # HTTP requests on the wire now (loop thread only)
         self.max_in_flight = 0  # the most there ever were at once
@@ -147,8 +147,7 @@ class OpenAIServerBackend:
             "min_tokens": request.min_tokens,
             "stop_token_ids": list(request.stop_token_ids),
             "seed": request.seed,
-            "temperature": float(self.sampling.get("temperature", 0.0)),
-            "top_p": float(self.sampling.get("top_p", 1.0)),
+            **self.sampling,
             "skip_special_tokens": False,
             "return_token_ids": True,
         }

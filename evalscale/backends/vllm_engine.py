@@ -17,7 +17,7 @@ from vllm import EngineArgs, LLMEngine, SamplingParams  # noqa: E402
 from vllm.inputs import TokensPrompt  # noqa: E402
 from vllm.sampling_params import RequestOutputKind  # noqa: E402
 
-from evalscale.backends import BackendError, completion_result  # noqa: E402
+from evalscale.backends import BackendError, completion_result, sampling_settings  # noqa: E402
 from evalscale.forcing import Request, Result  # noqa: E402
 
 ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_stats": True}
@@ -35,15 +35,14 @@ class VllmBackend:
             self.engine = LLMEngine.from_engine_args(EngineArgs(model=model_path, **options))
         except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
             raise BackendError(f"vLLM cannot start with this engine config: {error}") from error
-        self.sampling = sampling
+        self.sampling = sampling_settings(sampling)
         self.vocab_size = len(self.engine.get_tokenizer())
         self._pending: set[str] = set()
 
     def submit(self, request: Request) -> None:
         """Add a request to the running engine."""
         params = SamplingParams(
-            temperature=float(self.sampling.get("temperature", 0.0)),
-            top_p=float(self.sampling.get("top_p", 1.0)),
+            **self.sampling,
             max_tokens=request.max_tokens,
             min_tokens=request.min_tokens,
             stop_token_ids=list(request.stop_token_ids),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 THINK_ENDS = ("<|im_start|>answer", "</think>", "<|end_of_thought|>", "</reasoning>")
 MAX_CANDIDATE = 2000
+LAST_PHRASES = 64  # only the last phrase matches compete: the last one wins, so earlier ones rarely matter
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _PHRASE = re.compile(
@@ -75,16 +76,23 @@ def _last_boxed(text: str) -> tuple[int, str] | None:
 
 
 def _phrase_answers(text: str) -> list[tuple[int, str]]:
-    """Answers after "Final Answer:", "The answer is", "Answer:" (rest of the line or sentence)."""
+    """Answers after the last "Final Answer:", "The answer is", "Answer:" (rest of the line or sentence)."""
     found: list[tuple[int, str]] = []
-    for match in _PHRASE.finditer(text):
-        line_end = text.find("\n", match.end())
-        line = text[match.end() : line_end if line_end >= 0 else len(text)]
-        if not line.strip() and line_end >= 0:  # "**Final Answer**\n\n$42$": answer on the next line
-            rest = text[line_end:].lstrip("\n")
-            line = rest.split("\n", 1)[0]
+    for match in list(_PHRASE.finditer(text))[-LAST_PHRASES:]:
+        line = _line_from(text, match.end())
+        if not line.strip():  # "**Final Answer**\n\n$42$": answer on the next non-empty line
+            next_line = match.end() + len(line)
+            while next_line < len(text) and text[next_line] == "\n":
+                next_line += 1
+            line = _line_from(text, next_line)
         found.append((match.start(), line))
     return found
+
+
+def _line_from(text: str, start: int) -> str:
+    """The rest of the line from `start`, at most MAX_CANDIDATE characters (keeps many matches linear)."""
+    end = text.find("\n", start, start + MAX_CANDIDATE)
+    return text[start : end if end >= 0 else start + MAX_CANDIDATE]
 
 
 def _clean(candidate: str) -> str:
