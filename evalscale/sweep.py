@@ -99,6 +99,18 @@ def run_sweep(config: dict[str, Any]) -> int:
     return 0
 
 
+def check_data_parallel(engine: dict[str, Any]) -> None:
+    """Refuse data parallelism in the in-process engine: vLLM does not support it there (it may hang)."""
+    size = int(engine.get("data_parallel_size") or 1)
+    if engine.get("backend") == "vllm" and size > 1:
+        raise ConfigError(
+            f"engine.data_parallel_size={size} is not supported by the in-process vLLM engine; "
+            f"split the problems over {size} jobs with shard=0/{size},...,{size - 1}/{size} "
+            f"(SLURM: -m hydra/launcher=slurm), or serve the model with `vllm serve "
+            f"--data-parallel-size {size}` and use engine=openai"
+        )
+
+
 def make_plan(config: dict[str, Any]) -> SweepPlan:
     """Check the config, load problems and tokenizer, build prompts; no engine yet."""
     mode = config.get("mode")
@@ -108,6 +120,7 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
         raise ConfigError(f"samples must be at least 1, got {config['samples']}")
     if float(config["sampling"]["temperature"]) < 0:
         raise ConfigError(f"sampling.temperature must be >= 0, got {config['sampling']['temperature']}")
+    check_data_parallel(config["engine"])
     shard = parse_shard(str(config["shard"])) if config.get("shard") else None
     budget = config["budget"]
     try:
