@@ -58,6 +58,7 @@ def start_engine(overrides: tuple[str, ...]) -> tuple[SweepPlan, VllmBackend]:
     plan = make_plan(config)
     engine = dict(config["engine"])
     engine.pop("backend")
+    engine["disable_log_stats"] = False  # for prompt_tokens_computed
     backend = VllmBackend(plan.model_path, engine, config["sampling"])
     timed_sweep(backend, *overrides, "limit=4")
     return plan, backend
@@ -74,3 +75,14 @@ def timed_sweep(backend: VllmBackend, *overrides: str) -> tuple[SweepPlan, RunSt
     generations = read_jsonl(run_dir / GENERATIONS)
     tokens = sum(result_from_record(g).generated_tokens for g in generations)
     return plan, RunStats(requests_generated=len(generations), generated_tokens=tokens), wall
+
+
+def prompt_tokens_computed(backend: VllmBackend) -> int:
+    """Prompt tokens the engine has prefilled so far: all prompt tokens minus prefix-cache hits."""
+    from vllm.v1.metrics.reader import Counter
+
+    totals = {"vllm:prompt_tokens": 0, "vllm:prompt_tokens_cached": 0}
+    for metric in backend.engine.get_metrics():
+        if metric.name in totals and isinstance(metric, Counter):
+            totals[metric.name] += metric.value
+    return totals["vllm:prompt_tokens"] - totals["vllm:prompt_tokens_cached"]

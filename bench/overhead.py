@@ -3,6 +3,8 @@
 The plain batch gives every problem's prompt to the same engine at once with a
 fixed length (ignore_eos), so it is the engine's best case: no stops, no
 follow-up requests, no store. Both run on one engine, cold prefix cache each.
+It also prints how many prompt tokens each had to prefill (prompt tokens minus
+prefix-cache hits, from vLLM's counters): the compute the follow-up requests add.
 
 Run: .venv/bin/python bench/overhead.py [long|toy] [problems]   (setups: bench/common.py)
 Last line: efficiency=<harness tokens/s / plain tokens/s>   (target >= 0.9)
@@ -12,9 +14,10 @@ from __future__ import annotations
 
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
-from common import setup_overrides, start_engine, timed_sweep
+from common import prompt_tokens_computed, setup_overrides, start_engine, timed_sweep
 from vllm import SamplingParams
 from vllm.inputs import TokensPrompt
 
@@ -57,13 +60,18 @@ def main() -> None:
     setup = sys.argv[1] if len(sys.argv) > 1 else "long"
     overrides = setup_overrides(setup, int(sys.argv[2]) if len(sys.argv) > 2 else 256)
     plan, backend = start_engine(overrides)
+    prefilled = [prompt_tokens_computed(backend)]
     run_plan, harness, harness_wall = timed_sweep(backend, *overrides)
+    prefilled.append(prompt_tokens_computed(backend))
     prompts = [plan.prompts[problem.id] for problem in plan.problems]
     per_problem = tokens_per_problem(run_plan.run_dir, [problem.id for problem in plan.problems])
     tokens_each = max(1, round(harness.generated_tokens / len(prompts)))
     shaped_tokens, shaped_wall = plain_generate(backend, prompts, per_problem)
+    prefilled.append(prompt_tokens_computed(backend))
     plain_tokens, plain_wall = plain_generate(backend, prompts, [tokens_each] * len(prompts))
+    prefilled.append(prompt_tokens_computed(backend))
     backend.close()
+    harness_prefill, _, plain_prefill = (b - a for a, b in pairwise(prefilled))
     harness_rate, plain_rate = harness.generated_tokens / harness_wall, plain_tokens / plain_wall
     shaped_rate = shaped_tokens / shaped_wall
     print(f"{setup}: {len(plan.grid.cells)} cells, {len(prompts)} problems")
@@ -78,6 +86,10 @@ def main() -> None:
     print(
         f"  plain: {plain_tokens:,} tokens in {plain_wall:.2f}s = {plain_rate:,.0f} tok/s "
         f"({len(prompts)} requests x {tokens_each} tokens)"
+    )
+    print(
+        f"prompt tokens prefilled (not from the prefix cache): harness {harness_prefill:,}, "
+        f"plain {plain_prefill:,}"
     )
     print(f"efficiency={harness_rate / plain_rate:.2f}")
 

@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from evalscale.sweep import generate, make_plan
 pytestmark = pytest.mark.engine
 
 GRID = ("budget.caps=[8,16,32,64]", "budget.waits=[0,1,2]", "limit=32")
+KILL_WORKER = Path(__file__).parent / "kill_worker.py"
 
 
 def run_in_process(engine: VllmBackend, run_dir: Path, *overrides: str) -> dict[str, dict]:
@@ -72,31 +72,22 @@ def test_rerun_of_a_complete_run_generates_nothing(shared_run: Path, toy_engine:
 def test_sigkill_at_random_points_then_resume_gives_the_same_records(
     shared_run: Path, tmp_path: Path
 ) -> None:
-    """Real sweeps killed (engine processes and all) at random points, then one run to the end."""
+    """Five real sweeps killed (engine processes and all) after a random number of cells, some
+    halfway through writing a record, then one run to the end."""
     run_dir = tmp_path / "killed"
-    command = [sys.executable, "-m", "evalscale.cli", "sweep", *GRID, f"run_dir={run_dir}"]
-    command += ["grade=false", "report=false", "progress=false", "max_active_samples=4"]
+    sweep = [*GRID, f"run_dir={run_dir}", "grade=false", "report=false", "progress=false"]
+    sweep.append("max_active_samples=4")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    total = 32 * 4 * 3
     rng = random.Random(3)
-    counts_at_kill = []
-    for fraction in (0.05, 0.2, 0.35, 0.5, 0.65):
-        done = len(read_jsonl(run_dir / CELLS))
-        target = max(int(total * (fraction + rng.uniform(0, 0.1))), done + 1)
-        process = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and process.poll() is None:
-            if len(read_jsonl(run_dir / CELLS)) >= target:
-                break
-            time.sleep(0.01)
-        if process.poll() is not None:
-            break  # a fast machine finished the run before this kill point; the rerun below is a no-op
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        counts_at_kill.append(len(read_jsonl(run_dir / CELLS)))
-        assert counts_at_kill[-1] >= target
+    for _ in range(5):
+        done, more, torn = len(read_jsonl(run_dir / CELLS)), rng.randint(10, 60), rng.random() < 0.5
+        command = [sys.executable, str(KILL_WORKER), str(more), str(int(torn)), *sweep]
+        process = subprocess.run(command, cwd=REPO, env=env, start_new_session=True, timeout=600)
+        assert process.returncode == -signal.SIGKILL
+        assert len(read_jsonl(run_dir / CELLS)) == done + more
+        assert (run_dir / CELLS).read_bytes().endswith(b"\n") != torn
         assert read_manifest(run_dir)["status"] == "running"
-    assert len(counts_at_kill) >= 2 and counts_at_kill[1] < total, f"kills landed at {counts_at_kill}"
+    command = [sys.executable, "-m", "evalscale.cli", "sweep", *sweep]
     subprocess.run(command, cwd=REPO, env=env, check=True, timeout=600)
     assert cells_by_key(run_dir) == cells_by_key(shared_run)
     keys = [g["key"] for g in read_jsonl(run_dir / GENERATIONS)]
