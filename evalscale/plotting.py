@@ -9,6 +9,7 @@ vote squares, reference points crosses.
 
 from __future__ import annotations
 
+import logging
 import math
 import zlib
 from collections.abc import Iterable, Iterator
@@ -24,6 +25,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 from evalscale.analysis.reference import for_task
+
+# Embedding fonts in PDFs runs fontTools' subsetter, which logs dozens of lines at INFO (the level a
+# sweep's logging shows): keep it to warnings.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 # Okabe-Ito (color-blind safe) without its yellow (pale on white) and black, plus a brown and an indigo;
 # grey and black are kept for references and legend keys

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from test_analysis_helpers import right_from_cap, write_run
 
 from evalscale import analysis, plotting
@@ -53,6 +55,14 @@ def test_scaling_figure_has_a_panel_per_task_and_marks_point_kinds(tmp_path: Pat
     assert legend == ["toy", "cap-controlled", "Wait-controlled", "paper"]
     written = plotting.save_figure(figure, tmp_path / "fig", "scaling")
     assert [p.suffix for p in written] == [".png", ".pdf"] and all(p.stat().st_size for p in written)
+
+
+def test_saving_figures_logs_nothing_at_info_level(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    curve = curve_of(write_run(tmp_path / "a", right_from_cap(25), task="aime24", caps=(50, 100), waits=(0,)))
+    figure = plotting.plot_scaling(curve, plotting.model_colors(curve["model"]))
+    with caplog.at_level(logging.INFO):
+        plotting.save_figure(figure, tmp_path / "fig", "scaling")
+    assert not caplog.records, [record.getMessage() for record in caplog.records[:3]]
 
 
 def test_reference_task_names_match_across_spellings() -> None:
