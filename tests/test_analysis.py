@@ -27,7 +27,7 @@ from evalscale.analysis.metrics import (
     scaling,
     shared_range,
 )
-from evalscale.analysis.tables import majority_correct, vote_sizes
+from evalscale.analysis.tables import majority_correct, vote_key, vote_sizes
 from evalscale.records import Verdict
 
 S1_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "s1"
@@ -135,6 +135,18 @@ def test_majority_vote_and_pass_at_k(tmp_path: Path) -> None:
     votes = majority_correct(runs.cells, 2)
     assert votes.to_dict() == {"p0": True, "p1": False, "p2": False, "p3": False}
     assert vote_sizes(3) == [1, 2, 3] and vote_sizes(8) == [1, 2, 4, 8]
+
+
+def test_votes_pool_answers_written_differently(tmp_path: Path) -> None:
+    # p0: "1" and "01" are one answer and outvote the gold; p1: "x + 1" and "x+1" likewise
+    answers = {0: [GOLD, "1", "01"], 1: [GOLD, "x + 1", "$x+1$"], 2: ["2", GOLD, f" {GOLD} "]}
+    run = write_run(
+        tmp_path / "run", lambda p, s, cap, w: answers[p][s], caps=(100,), samples=3, problems=range(3)
+    )
+    votes = majority_correct(load_runs([run]).cells, 3)
+    assert votes.to_dict() == {"p0": False, "p1": False, "p2": True}
+    keys = [vote_key(answer) for answer in ("025", "-07", "\\frac{1}{2}", None, "  ")]
+    assert keys == ["25", "-7", "\\frac{1}{2}", "", ""]
 
 
 def test_parallel_scaling_sums_tokens_over_samples(tmp_path: Path) -> None:
