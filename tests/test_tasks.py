@@ -176,3 +176,19 @@ def test_a_file_without_the_expected_columns_is_a_clear_error(tmp_path: Path) ->
     (tmp_path / "math500.jsonl").write_text(json.dumps({"question": "1+1?", "answer": "2"}) + "\n")
     with pytest.raises(TaskError, match="math500.jsonl has no column 'unique_id'"):
         load_problems(CONFIGS["math500"], data_dir=str(tmp_path))
+
+
+def test_aime_rows_in_the_hub_layout_load_like_the_local_file(tmp_path: Path) -> None:
+    """simplescaling/aime24_nofigures and HuggingFaceH4/aime_2024 rows: int `id`, `problem`, `solution`,
+    `answer` (may have leading zeros), AoPS `url` (layout checked against a public copy of the former)."""
+    url = "https://artofproblemsolving.com/wiki/index.php/2024_AIME_{}_Problems/Problem_{}"
+    rows = [
+        {"id": 60, "problem": "First?", "solution": "s", "answer": "204", "url": url.format("I", 1)},
+        {"id": 88, "problem": "Second?", "solution": "s", "answer": "055", "url": url.format("II", 14)},
+    ]
+    (tmp_path / "aime24.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    problems = load_problems(CONFIGS["aime24"], data_dir=str(tmp_path))
+    assert [(p.id, p.question, p.gold, p.answer_type) for p in problems] == [
+        ("2024-I-1", "First?", "204", "integer"),
+        ("2024-II-14", "Second?", "55", "integer"),
+    ]
