@@ -75,8 +75,14 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_records(
     """Five real sweeps killed (engine processes and all) after a random number of cells, some
     halfway through writing a record, then one run to the end."""
     run_dir = tmp_path / "killed"
-    sweep = [*GRID, f"run_dir={run_dir}", "grade=false", "report=false", "progress=false"]
-    sweep.append("max_active_samples=4")
+    sweep = [
+        *GRID,
+        f"run_dir={run_dir}",
+        "grade=false",
+        "report=false",
+        "progress=false",
+        "max_active_samples=4",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     rng = random.Random(3)
     for _ in range(5):

@@ -15,12 +15,12 @@ import pandas as pd
 from evalscale.analysis import metrics
 from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
+from evalscale.grading import INTEGER
 from evalscale.grading.parse import normalize
 
 CELL = ["model", "task", "cap", "waits"]
 SERIES = ["model", "task"]
 NO_ANSWER_WARN = 20.0  # % of a cell's samples without an extracted answer that earns a warning
-_INTEGER = re.compile(r"[-+]?\d{1,400}")
 
 SUMMARY_COLUMNS = [
     "model",
@@ -137,7 +137,7 @@ def vote_key(extracted: object) -> str:
     if not isinstance(extracted, str):
         return ""
     key = re.sub(r"\s+", "", normalize(extracted.strip().strip("$")))
-    return str(int(key)) if _INTEGER.fullmatch(key) else key
+    return str(int(key)) if INTEGER.match(key) else key
 
 
 def vote_sizes(n_samples: int) -> list[int]:

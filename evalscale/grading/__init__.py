@@ -22,7 +22,7 @@ KINDS: tuple[str, ...] = ("math", "choice")
 REASONS = ("match", "mismatch", "no_answer", "ambiguous", "parse_error", "timeout", "error")
 DEFAULT_TIMEOUT = 5.0
 
-_INTEGER = re.compile(r"^[-+]?\d{1,400}$")
+INTEGER = re.compile(r"^[-+]?\d{1,400}$")  # a plain integer answer (AIME-style; sympy not needed)
 _LETTER = re.compile(r"^\(?([A-Z])\)?$")
 
 
@@ -79,9 +79,9 @@ def fast_compare(answer: str, gold: str) -> bool | None:
     answer, gold = answer.strip().strip("$ "), gold.strip().strip("$ ")
     if answer == gold:
         return True
-    if _INTEGER.match(answer) and _INTEGER.match(gold):
+    if INTEGER.match(answer) and INTEGER.match(gold):
         return int(answer) == int(gold)
     return None
 
 
-__all__ = ["DEFAULT_TIMEOUT", "Grade", "KINDS", "REASONS", "check", "extract", "judge"]
+__all__ = ["DEFAULT_TIMEOUT", "INTEGER", "Grade", "KINDS", "REASONS", "check", "extract", "judge"]
