@@ -129,15 +129,15 @@ def _marked(text: str) -> list[tuple[int, str]]:
 def extract_math(response: str) -> Extraction:
     """The final math answer of a response, as a LaTeX/plain string (None when there is none)."""
     text = answer_part(response)
-    candidates = [c for c in _marked(text) if _clean(c[1])]
-    mathy = [c for c in candidates if not _is_prose(_clean(c[1])) or re.search(r"[\d\\]", c[1])]
-    candidates = mathy or candidates  # "the final answer is correct because ..." is no answer
-    if not candidates:
-        candidates = [
-            (m.start(), m.group(1)) for m in _BOLD.finditer(text) if re.search(r"[\d\\]", m.group(1))
-        ]
-    if candidates:
-        answer = _clean(candidates[-1][1])
+    cleaned = [(raw, _clean(raw)) for _, raw in _marked(text)]
+    cleaned = [c for c in cleaned if c[1]]
+    mathy = [c for c in cleaned if not _is_prose(c[1]) or re.search(r"[\d\\]", c[0])]
+    cleaned = mathy or cleaned  # "the final answer is correct because ..." is no answer
+    answer: str | None = cleaned[-1][1] if cleaned else None
+    if answer is None:
+        bold = [m.group(1) for m in _BOLD.finditer(text) if re.search(r"[\d\\]", m.group(1))]
+        answer = _clean(bold[-1]) if bold else None
+    if answer is not None:
         if _is_prose(answer):
             numbers = _NUMBER.findall(answer)
             answer = numbers[-1] if len(numbers) == 1 else answer
