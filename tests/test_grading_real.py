@@ -36,7 +36,7 @@ def graded() -> list[tuple[dict[str, Any], Grade]]:
 
 def test_real_suite_is_labelled_and_sourced() -> None:
     cases = load_real_cases()
-    assert len(cases) >= 750
+    assert len(cases) >= 850
     assert len({c["id"] for c in cases}) == len(cases)
     assert {"math", "aime"} <= {c["type"] for c in cases}
     assert len(Counter(c["family"] for c in cases)) >= 3
