@@ -37,9 +37,14 @@ class VllmServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def root_url(self) -> str:
+        """The server's address."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def base_url(self) -> str:
         """The OpenAI API root of the server."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.root_url}/v1"
 
     def start(self) -> None:
         """Launch the server in the background (see `wait_ready`)."""
