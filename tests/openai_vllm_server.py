@@ -57,8 +57,8 @@ class VllmServer:
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
 
-    def wait_ready(self, timeout: float = 240.0) -> None:
-        """Block until /health answers 200; fail if the server exits or `timeout` passes."""
+    def wait_ready(self, timeout: float = 900.0) -> None:
+        """Block until /health answers 200; fail if the server exits, or hangs for `timeout` seconds."""
         assert self.process is not None, "the server was never started"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
