@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import cells_by_key
+from engine import cells_by_key, generations_by_key
 
 from evalscale.records import CellRecord, Problem, to_json_dict
 from evalscale.store import CELLS, GENERATIONS, MANIFEST, PROBLEMS, VERDICTS, read_jsonl, read_manifest
@@ -31,14 +31,6 @@ SWEEP_FAULTS = [
     (CELLS, 0, False),
     (CELLS, 45, False),
 ]
-
-
-def generations_by_key(run_dir: Path) -> dict[str, dict]:
-    """The stored generations of a run, by key; fails on duplicates."""
-    records = read_jsonl(run_dir / GENERATIONS)
-    by_key = {record["key"]: record for record in records}
-    assert len(by_key) == len(records), "a generation was stored twice"
-    return by_key
 
 
 def test_sigkill_at_exact_records_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
