@@ -37,9 +37,14 @@ class VllmServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def root_url(self) -> str:
+        """The server's address."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def base_url(self) -> str:
         """The OpenAI API root of the server."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.root_url}/v1"
 
     def start(self) -> None:
         """Launch the server in the background (see `wait_ready`)."""
@@ -52,8 +57,8 @@ class VllmServer:
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
 
-    def wait_ready(self, timeout: float = 240.0) -> None:
-        """Block until /health answers 200; fail if the server exits or `timeout` passes."""
+    def wait_ready(self, timeout: float = 900.0) -> None:
+        """Block until /health answers 200; fail if the server exits, or hangs for `timeout` seconds."""
         assert self.process is not None, "the server was never started"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

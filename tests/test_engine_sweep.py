@@ -87,7 +87,8 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_records(
     rng = random.Random(3)
     for _ in range(5):
         done, more, torn = len(read_jsonl(run_dir / CELLS)), rng.randint(10, 60), rng.random() < 0.5
-        command = [sys.executable, str(KILL_WORKER), str(more), str(int(torn)), *sweep]
+        fault = f"{CELLS}:{more}" + (":torn" if torn else "")
+        command = [sys.executable, str(KILL_WORKER), fault, "sweep", *sweep]
         process = subprocess.run(command, cwd=REPO, env=env, start_new_session=True, timeout=600)
         assert process.returncode == -signal.SIGKILL
         assert len(read_jsonl(run_dir / CELLS)) == done + more

@@ -1,52 +1,61 @@
-"""SIGKILL at random points of a sweep, then resume: the same records, none lost or duplicated.
+"""SIGKILL at exact points of a sweep or a grading run, then rerun: nothing lost, torn or regenerated.
 
-The process is the real runner and store on the fake engine (so a trial takes a
-second, not an engine load); tests/test_engine_sweep.py kills real vLLM sweeps.
+Each process kills itself at a record or call the test names (tests/kill_worker.py), so
+the outcome never depends on how fast this machine is. The sweep is the real runner and
+store on the fake engine (a trial takes a second, not an engine load);
+tests/test_engine_sweep.py kills real vLLM sweeps the same way.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from engine import cells_by_key
+from engine import cells_by_key, generations_by_key
 
 from evalscale.records import CellRecord, Problem, to_json_dict
 from evalscale.store import CELLS, GENERATIONS, MANIFEST, PROBLEMS, VERDICTS, read_jsonl, read_manifest
 
-WORKER = Path(__file__).parent / "fault_worker.py"
+HERE = Path(__file__).parent
+SWEEP_WORKER = HERE / "fault_worker.py"
+KILL_WORKER = HERE / "kill_worker.py"
+# (file, records this process appends before it dies, whether it leaves half of the next one)
+SWEEP_FAULTS = [
+    (GENERATIONS, 40, False),
+    (CELLS, 60, True),
+    (GENERATIONS, 0, True),
+    (GENERATIONS, 25, True),
+    (CELLS, 0, False),
+    (CELLS, 45, False),
+]
 
 
-def test_sigkill_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, WORKER, tmp_path / "clean"], check=True, timeout=120)
-    expected = cells_by_key(tmp_path / "clean")
-    rng = random.Random(7)
+def test_sigkill_at_exact_records_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, SWEEP_WORKER, tmp_path / "clean"], check=True, timeout=120)
     run_dir = tmp_path / "killed"
-    kills = 0
-    for _ in range(6):
-        target = len(read_jsonl(run_dir / GENERATIONS)) + rng.randint(5, 50)
-        process = subprocess.Popen([sys.executable, WORKER, run_dir])
-        while process.poll() is None and len(read_jsonl(run_dir / GENERATIONS)) < target:
-            time.sleep(rng.uniform(0.001, 0.02))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.wait()
-        stored = read_jsonl(run_dir / GENERATIONS)
-        assert len({g["key"] for g in stored}) == len(stored), "a generation was stored twice"
-    assert kills >= 5, "too few trials were killed mid-run"
-    subprocess.run([sys.executable, WORKER, run_dir], check=True, timeout=120)
-    assert cells_by_key(run_dir) == expected
+    for name, more, torn in SWEEP_FAULTS:
+        before = {path: read_jsonl(run_dir / path) for path in (GENERATIONS, CELLS)}
+        fault = f"{name}:{more}" + (":torn" if torn else "")
+        worker = [sys.executable, SWEEP_WORKER, run_dir, fault]
+        assert subprocess.run(worker, start_new_session=True, timeout=120).returncode == -signal.SIGKILL
+        assert len(read_jsonl(run_dir / name)) == len(before[name]) + more
+        assert (run_dir / name).read_bytes().endswith(b"\n") != torn
+        for path, records in before.items():
+            assert read_jsonl(run_dir / path)[: len(records)] == records, f"stored {path} was rewritten"
+        generations_by_key(run_dir)
+        cells_by_key(run_dir)
+        assert read_manifest(run_dir)["status"] == "running"
+    subprocess.run([sys.executable, SWEEP_WORKER, run_dir], check=True, timeout=120)
+    assert generations_by_key(run_dir) == generations_by_key(tmp_path / "clean")
+    assert cells_by_key(run_dir) == cells_by_key(tmp_path / "clean")
     assert read_manifest(run_dir)["status"] == "complete"
 
 
-def write_math_run(run_dir: Path, problems: int = 150, cells_each: int = 80) -> None:
-    """A run whose answers need the sympy path (so grading takes a while)."""
+def write_math_run(run_dir: Path, problems: int = 20, cells_each: int = 8) -> None:
+    """A run whose answers need the sympy path (about half of them correct)."""
     run_dir.mkdir(parents=True)
     manifest = {
         "model": "m",
@@ -70,31 +79,34 @@ def write_math_run(run_dir: Path, problems: int = 150, cells_each: int = 80) -> 
     (run_dir / CELLS).write_text("".join(lines))
 
 
-def test_sigkill_during_grading_never_tears_verdicts_or_touches_generations(tmp_path: Path) -> None:
-    grade = [sys.executable, "-m", "evalscale.cli", "grade"]
+# the call at which a grading process dies, and how many such calls complete before it
+GRADE_FAULTS = [
+    "evalscale.grading.command:judge:40",  # mid-way through judging
+    "evalscale.grading.command:to_json_dict:70",  # mid-way through writing the verdicts
+    "os:replace:0",  # every verdict written, not yet moved into place
+]
+
+
+def test_sigkill_at_exact_points_of_grading_never_tears_verdicts_or_touches_cells(tmp_path: Path) -> None:
+    grade = ["grade", "workers=2"]
     clean = tmp_path / "clean"
     write_math_run(clean)
-    started = time.monotonic()
-    subprocess.run([*grade, str(clean)], check=True, capture_output=True, timeout=300)
-    clean_seconds = time.monotonic() - started
+    subprocess.run([sys.executable, "-m", "evalscale.cli", *grade, clean], check=True, timeout=300)
     expected = (clean / VERDICTS).read_text()
     run_dir = tmp_path / "killed"
     write_math_run(run_dir)
     cells_before = (run_dir / CELLS).read_bytes()
-    rng = random.Random(11)
-    kills = 0
-    for _ in range(6):
-        process = subprocess.Popen(
-            [*grade, str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        time.sleep(clean_seconds * rng.uniform(0.1, 0.85))  # kill points scale with this machine's speed
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.wait()
-        verdicts = run_dir / VERDICTS
-        assert not verdicts.exists() or verdicts.read_text() == expected, "a torn or different verdicts file"
-        assert (run_dir / CELLS).read_bytes() == cells_before
-    assert kills >= 5, "too few grading runs were killed mid-way"
-    subprocess.run([*grade, str(run_dir)], check=True, capture_output=True, timeout=300)
-    assert (run_dir / VERDICTS).read_text() == expected
+    verdicts = run_dir / VERDICTS
+    for regrade in (False, True):  # first with no verdicts yet, then over a finished grade's
+        if regrade:
+            subprocess.run([sys.executable, "-m", "evalscale.cli", *grade, run_dir], check=True, timeout=300)
+            assert verdicts.read_text() == expected
+        before = verdicts.read_text() if regrade else None
+        for fault in GRADE_FAULTS:
+            worker = [sys.executable, KILL_WORKER, fault, *grade, run_dir]
+            killed = subprocess.run(worker, start_new_session=True, capture_output=True, timeout=300)
+            assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+            assert (verdicts.read_text() if verdicts.exists() else None) == before, "torn or changed verdicts"
+            assert (run_dir / CELLS).read_bytes() == cells_before
+    subprocess.run([sys.executable, "-m", "evalscale.cli", *grade, run_dir], check=True, timeout=300)
+    assert verdicts.read_text() == expected

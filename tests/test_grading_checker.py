@@ -15,7 +15,7 @@ from grading_cases.megabyte import MEGABYTE_RESPONSES
 
 from evalscale.grading import Kind, check, extract
 from evalscale.grading.command import grade_run, main
-from evalscale.grading.limits import WallTimeout, WorkerPool
+from evalscale.grading.limits import STARTUP_LIMIT_S, WallTimeout, WorkerPool
 from evalscale.records import CellRecord, Problem, to_json_dict
 from evalscale.store import CELLS, MANIFEST, PROBLEMS, VERDICTS, read_jsonl
 
@@ -72,16 +72,15 @@ def test_wall_limit_from_a_thread_kills_and_replaces_the_worker() -> None:
         outcome: dict[str, Any] = {}
 
         def overrun() -> None:
-            started = time.monotonic()
             try:
-                pool.call(time.sleep, (30,), timeout=0.5)
-            except WallTimeout:
-                outcome["elapsed"] = time.monotonic() - started
+                outcome["result"] = pool.call(time.sleep, (3600,), timeout=0.5)
+            except WallTimeout as error:
+                outcome["error"] = error
 
         thread = threading.Thread(target=overrun)
         thread.start()
-        thread.join(timeout=20)
-        assert outcome["elapsed"] < 1.5
+        thread.join(timeout=STARTUP_LIMIT_S + 60)  # worker start-up, then 0.5 s: far below the hour
+        assert isinstance(outcome.get("error"), WallTimeout), outcome
         assert pool.call(pow, (2, 10), timeout=20) == 1024  # the replacement worker serves
     finally:
         pool.close()
@@ -97,11 +96,10 @@ def test_wall_limit_from_a_thread_kills_and_replaces_the_worker() -> None:
         "2^{2^{2^{2^{2^{2}}}}} + 1",
     ],
 )
-def test_pathological_inputs_finish_within_the_limit(answer: str) -> None:
-    started = time.monotonic()
+def test_pathological_inputs_are_refused_or_cut_off(answer: str) -> None:
     grade = check(f"\\boxed{{{answer}}}", "2", "math", timeout=2.0)
-    assert time.monotonic() - started < 2.5
     assert not grade.correct
+    assert grade.reason in ("timeout", "parse_error")  # a size limit or the wall limit, never a hang
 
 
 @pytest.mark.parametrize("response", MEGABYTE_RESPONSES)

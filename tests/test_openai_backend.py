@@ -9,13 +9,13 @@ for token.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine import cells_by_key, sweep_config
+from engine import cells_by_key, generations_by_key, sweep_config
+from fault_proxy import FaultProxy
 from openai_vllm_server import VllmServer, free_port
 from tiny_model import build_tiny_model
 
@@ -23,7 +23,7 @@ from evalscale.backends import BackendError
 from evalscale.backends.openai_server import OpenAIServerBackend
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.forcing import Request
-from evalscale.store import GENERATIONS, read_jsonl, read_manifest
+from evalscale.store import read_manifest
 from evalscale.sweep import generate, make_plan, run_sweep
 
 pytestmark = pytest.mark.engine
@@ -57,18 +57,10 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server.kill()
 
 
-def sweep(server: VllmServer, model_dir: Path, run_dir: Path, *overrides: str) -> dict:
-    """The sweep config of these tests on the `openai` engine pointed at `server`."""
-    engine = ("engine=openai", f"engine.base_url={server.base_url}")
+def sweep(base_url: str, model_dir: Path, run_dir: Path, *overrides: str) -> dict:
+    """The sweep config of these tests on the `openai` engine pointed at `base_url`."""
+    engine = ("engine=openai", f"engine.base_url={base_url}")
     return sweep_config(*SWEEP, *engine, f"model.path={model_dir}", f"run_dir={run_dir}", *overrides)
-
-
-def generations_by_key(run_dir: Path) -> dict[str, dict]:
-    """The stored generations of a run, by key; fails on duplicates."""
-    records = read_jsonl(run_dir / GENERATIONS)
-    by_key = {record["key"]: record for record in records}
-    assert len(by_key) == len(records), "a generation was stored twice"
-    return by_key
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +68,7 @@ def served_run(server: VllmServer, model_dir: Path, tmp_path_factory: pytest.Tem
     """An uninterrupted sweep through the server (the reference of the other tests)."""
     server.wait_ready()
     run_dir = tmp_path_factory.mktemp("served") / "run"
-    assert generate(make_plan(sweep(server, model_dir, run_dir))) == "complete"
+    assert generate(make_plan(sweep(server.base_url, model_dir, run_dir))) == "complete"
     return run_dir
 
 
@@ -84,7 +76,7 @@ def test_server_gives_what_the_in_process_engine_gives(
     server: VllmServer, model_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     run_dir = tmp_path / "in-process"
-    plan = make_plan(sweep(server, model_dir, run_dir))
+    plan = make_plan(sweep(server.base_url, model_dir, run_dir))
     engine = sweep_config("engine=cpu")["engine"]
     engine.pop("backend")
     backend = VllmBackend(plan.model_path, engine, plan.config["sampling"])  # while the server starts
@@ -105,7 +97,8 @@ def test_server_gives_what_the_in_process_engine_gives(
 
 def test_never_more_requests_in_flight_than_max_concurrency(server: VllmServer, model_dir: Path) -> None:
     server.wait_ready()
-    backend = OpenAIServerBackend(str(model_dir), {"base_url": server.base_url, "max_concurrency": 3}, {})
+    proxy = FaultProxy(server.root_url, hold=3)  # the first requests wait until 3 are in flight
+    backend = OpenAIServerBackend(str(model_dir), {"base_url": proxy.base_url, "max_concurrency": 3}, {})
     try:
         for index in range(12):
             backend.submit(Request(f"r{index}", (1, 20 + index, 30), 40, (5,), min_tokens=2, seed=index))
@@ -113,23 +106,23 @@ def test_never_more_requests_in_flight_than_max_concurrency(server: VllmServer, 
         while backend.pending():
             results += backend.poll()
         assert sorted(result.key for result in results) == sorted(f"r{index}" for index in range(12))
-        assert backend.max_in_flight == 3
+        assert backend.max_in_flight == proxy.max_in_flight == 3
         assert all(len(result.token_ids) >= 2 for result in results), "min_tokens is honoured"
         backend.submit(Request("bad", (1, 999), 4, (), min_tokens=0, seed=0))
-        started = time.monotonic()
         with pytest.raises(BackendError, match="HTTP 400: Token id 999 is out of vocabulary"):
             backend.poll()
-        assert time.monotonic() - started < 5, "a 4xx is not retried"
+        assert proxy.requests == 12 + 1, "a 4xx is not retried"
     finally:
         backend.close()
+        proxy.close()
 
 
 def test_unreachable_server_fails_after_the_retries(model_dir: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     backend = OpenAIServerBackend(str(model_dir), {"base_url": url, "retries": 2, "backoff_seconds": 0.2}, {})
     try:
+        started = time.monotonic()  # before submit: the first try may fail before this thread goes on
         backend.submit(Request("r", (1, 2), 4, (), min_tokens=0, seed=0))
-        started = time.monotonic()
         with pytest.raises(BackendError, match=r"unreachable after 3 tries: ConnectError"):
             backend.poll()
         assert time.monotonic() - started >= 0.2 + 0.4, "the retries back off"
@@ -137,39 +130,31 @@ def test_unreachable_server_fails_after_the_retries(model_dir: Path) -> None:
         backend.close()
 
 
-def test_server_killed_mid_run_stops_cleanly_and_the_rerun_completes(
+def test_server_lost_mid_run_stops_cleanly_and_the_rerun_completes(
     server: VllmServer, served_run: Path, model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_dir = tmp_path / "killed"
-    retry = ("engine.retries=2", "engine.backoff_seconds=0.2", "engine.max_concurrency=2")
-    config = sweep(server, model_dir, run_dir, *retry)
+    """The server answers exactly `lost_after` requests, then every connection fails (a proxy in
+    between); one request at a time, so each answer is stored before the next request is sent."""
     reference = generations_by_key(served_run)
-    kill_at = len(reference) // 4
-    killer = threading.Thread(target=_kill_when_stored, args=(server, run_dir / GENERATIONS, kill_at))
-    killer.start()
-    exit_code = run_sweep(config)
-    killer.join()
-    assert server.process is None, "the run ended before the server was killed"
-    assert exit_code not in (0, 130), "a dead server fails the run (not an interrupt)"
-    assert "unreachable after 3 tries" in capsys.readouterr().err
-    assert read_manifest(run_dir)["status"] == "partial"
-    stored = generations_by_key(run_dir)
-    assert kill_at <= len(stored) < len(reference)
-    assert all(record == reference[key] for key, record in stored.items()), "stored generations are intact"
+    lost_after = len(reference) // 4
+    proxy = FaultProxy(server.root_url, responses=lost_after)
+    run_dir = tmp_path / "lost"
+    engine = ("engine.retries=2", "engine.backoff_seconds=0.2", "engine.max_concurrency=1")
+    config = sweep(proxy.base_url, model_dir, run_dir, *engine)
+    try:
+        assert run_sweep(config) == 1, "a lost server fails the run (not an interrupt)"
+        assert "unreachable after 3 tries: ConnectError" in capsys.readouterr().err
+        assert (proxy.requests, proxy.forwarded) == (lost_after + 1, lost_after)
+        assert read_manifest(run_dir)["status"] == "partial"
+        stored = generations_by_key(run_dir)
+        assert len(stored) == lost_after, "every answer received is stored"
+        assert all(record == reference[key] for key, record in stored.items()), "stored records are intact"
 
-    server.start()
-    server.wait_ready()
-    assert run_sweep(config) == 0, "the same command completes the run"
+        proxy.restore()
+        assert run_sweep(config) == 0, "the same command completes the run"
+        assert proxy.forwarded == len(reference), "the rerun asks only for what is missing"
+    finally:
+        proxy.close()
     assert generations_by_key(run_dir) == reference
     assert cells_by_key(run_dir) == cells_by_key(served_run)
     assert read_manifest(run_dir)["status"] == "complete"
-
-
-def _kill_when_stored(server: VllmServer, generations: Path, count: int, timeout: float = 120.0) -> None:
-    """Kill the server once `count` generations are stored (or give up after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if generations.exists() and generations.read_bytes().count(b"\n") >= count:
-            server.kill()
-            return
-        time.sleep(0.01)
