@@ -1,9 +1,14 @@
-"""Find the final answer in a model response (math expression or multiple-choice letter).
+"""Find the final math answer in a model response, as a careful human grader reads it.
 
-Only the part after thinking is graded (after the last `</think>` or
-`<|im_start|>answer`). Candidates are found by markers (`\\boxed{}`/`\\fbox{}`,
-"Final Answer:", "the answer is", markdown bold); the one written last wins, so a
-retracted first answer never beats the corrected one. Every pattern here is
+The part after thinking is read first (after the last `</think>`, `<|end_of_thought|>`,
+`<|im_start|>answer`); when it states no final answer (cut off), the last final answer
+marked in the thinking counts. Candidates are marked answers (`\\boxed{}`/`\\fbox{}`,
+"Final Answer:", "the answer is", "Answer:"); the one written last wins, unless the text
+after it retracts it ("Hold on, it should be 15" gives 15; "that is wrong" with no new
+value gives no answer). Without any marker, the concluding sentence is read for its value
+("So, the total comes to 41." gives 41), closing remarks such as "I think that's it"
+skipped. A response that simply stops (truncated, no final sentence) has no answer: an
+abstention is better than a fragment that may match by chance. Every pattern here is
 linear in the input, so megabyte responses stay fast.
 """
 
@@ -15,11 +20,13 @@ from dataclasses import dataclass
 THINK_ENDS = ("<|im_start|>answer", "</think>", "<|end_of_thought|>", "</reasoning>")
 MAX_CANDIDATE = 2000
 LAST_PHRASES = 64  # only the last phrase matches compete: the last one wins, so earlier ones rarely matter
+TAIL = 3000  # characters read after the last candidate for a retraction, and for a concluding sentence
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BARE_BOX = re.compile(r"\\boxed\s+([-+]?[\w.]+)")  # `\boxed 5`
 _PHRASE = re.compile(
-    r"(?im)(?:final\s+answer\b|the\s+(?:correct\s+|final\s+)?(?:answer|option|choice)\s+"
-    r"(?:is|would\s+be|should\s+be)\b|^\s*\**answer\b\**)[*_\s]*(?:is\b)?[\s*_]*[:：]?[ \t*_]*"
+    r"(?im)(?:final\s+answer\b|the\s+(?:correct\s+|final\s+|right\s+)?(?:answer|option|choice)\s+"
+    r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*)[*_\s]*(?:is\b)?[\s*_]*[:：]?[ \t*_]*"
 )
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _INLINE_MATH = re.compile(
@@ -28,7 +35,58 @@ _INLINE_MATH = re.compile(
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
 _BOX_JOINER = re.compile(r"^[\s$,;.]*(?:and|\\text\{\s*and\s*\}|,)?[\s$,;]*$")
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
-_LETTER = "ABCD"
+# Context before a marker that makes it no statement of the model's own final result.
+_NOT_OWN = re.compile(
+    r"(?i)\b(?:remember|recall|recalled|familiar|known|seen\s+this|according\s+to|reference|official"
+    r"|if|suppose|supposing|assum\w*|whether|guess|maybe|perhaps|might|could|unless|claim\w*|expected)\b"
+)
+_RETRACT_CUE = re.compile(
+    r"(?i)\b(?:wait|hold\s+on|hmm|actually|oops|sorry|correction|mistake|error|wrong|incorrect|miscalculat\w*"
+    r"|miscount\w*|mis-?read|not\s+right|let\s+me\s+re\w+)\b"
+)
+_NEGATED = re.compile(
+    r"(?i)\b(?:wrong|incorrect|mistake|error|not\s+(?:right|correct)|miscalculat\w*|miscount\w*"
+    r"|mis-?read|doesn'?t\s+(?:work|hold|match)|can'?t\s+be)\b"
+)
+_RESTATED = re.compile(
+    r"(?i)\b(?:should\s+(?:be|have\s+been)|is\s+actually|it'?s\s+actually|instead\s+(?:it\s+is|it'?s|of)?"
+    r"|correct\s+(?:answer|value|result|total|count)\s+is|(?:answer|result|total)\s+is\s+really)\s*:?\s*"
+)
+_CLOSING = re.compile(
+    r"(?i)^(?:i\s+think\s+that'?s\s+(?:it|all|the\s+answer|right|correct)|that'?s\s+(?:it|all|the\s+answer"
+    r"|my\s+answer|the\s+final\s+answer)|hope\s+(?:this|that|it)\s+helps|let\s+me\s+know\b.*|i'?m\s+"
+    r"(?:confident|fairly\s+confident|pretty\s+sure)\b.*|this\s+(?:should\s+be|is)\s+(?:it|correct|right)"
+    r"|done|yes|good|great|okay|ok|final\s+answer|i\s+hope\s+(?:it|this)\s+is\s+correct)[.!\s]*$"
+)
+_CONCLUDES = re.compile(
+    r"(?i)\b(?:therefore|thus|hence|consequently|in\s+conclusion|in\s+total|in\s+all|altogether|overall"
+    r"|answer|final|total|result|comes?\s+to|we\s+(?:get|obtain|find|have\s+found))\b|^\W*so\b"
+)
+_PLANS = re.compile(
+    r"(?i)\b(?:need\s+to|let'?s|let\s+us|we\s+will|we'll|next|now\s+we|then\s+we|compute|calculate|find"
+    r"|check|consider|determine|solve|should\s+we|want\s+to|trying|try|step)\b|[?:]\s*$"
+)
+_SUBORDINATE = re.compile(r"(?i)^\W*(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*")
+_LINK = re.compile(
+    r"(?i)(?:\bis\b|\bare\b|\bwas\b|\bwere\b|\bequals?\b|\bequal\s+to\b|\bcomes?\s+to\b|\bgives?\b|\bget\b"
+    r"|\bobtain\b|\byields?\b|\bbe\b|\btotals?\b|\bhas\b|\bhave\b|\bmakes?\b|=|:)"
+)
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()
+_ONES += "sixteen seventeen eighteen nineteen".split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80}
+_TENS |= {"ninety": 90}
+NUMBER_WORDS: dict[str, int] = {word: index for index, word in enumerate(_ONES)} | _TENS
+_NUMBER_WORD = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five"
+_NUMBER_WORD += r"|six|seven|eight|nine))?|" + "|".join(sorted(_ONES, key=len, reverse=True)) + ")"
+_VALUE = re.compile(
+    r"\$\$([^$]{1,500})\$\$|\$([^$\n]{1,500})\$|\\\[(.{1,500}?)\\\]|\\\((.{1,500}?)\\\)"
+    r"|(?<![\w.])([-+]?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?)(?![\w])|(?i:\b(?P<word>" + _NUMBER_WORD + r")\b)",
+    re.S,
+)
+_WORDS_AFTER_NUMBER = re.compile(
+    r"^(?P<value>[-+]?\d[\d,]*(?:\.\d+)?|" + _NUMBER_WORD + r")(?:\s+[a-zA-Z][a-zA-Z\s-]{0,40})?$", re.I
+)
+_ORDINAL = re.compile(r"(?<=\d)(?:\^\s*\{\s*\\(?:text|mathrm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}|(?:st|nd|rd|th)\b)")
 
 
 @dataclass(frozen=True)
@@ -39,10 +97,29 @@ class Extraction:
     ambiguous: bool = False
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A marked answer: where it starts and ends in the text, and its raw text."""
+
+    start: int
+    end: int
+    raw: str
+    boxed: bool = False
+
+
+def split_thinking(response: str) -> tuple[str, str]:
+    """(thinking, answer part): the text before and after the last end-of-thinking delimiter."""
+    cut = max((response.rfind(mark) + len(mark) for mark in THINK_ENDS if mark in response), default=0)
+    thinking = response[:cut]
+    for mark in THINK_ENDS:
+        if thinking.endswith(mark):
+            thinking = thinking[: -len(mark)]
+    return thinking, response[cut:]
+
+
 def answer_part(response: str) -> str:
     """The text after the last end-of-thinking delimiter (the whole response if none)."""
-    cut = max((response.rfind(mark) + len(mark) for mark in THINK_ENDS if mark in response), default=0)
-    return response[cut:]
+    return split_thinking(response)[1]
 
 
 def boxed_contents(text: str) -> list[tuple[int, int, str]]:
@@ -59,10 +136,12 @@ def boxed_contents(text: str) -> list[tuple[int, int, str]]:
         close = closing.get(match.end() - 1)
         if close is not None and (not found or match.start() >= found[-1][1]):
             found.append((match.start(), close + 1, text[match.end() : close]))
-    return found
+    for match in _BARE_BOX.finditer(text):
+        found.append((match.start(), match.end(), match.group(1).rstrip(".")))
+    return sorted(found)
 
 
-def _last_boxed(text: str) -> tuple[int, str] | None:
+def last_boxed(text: str) -> Candidate | None:
     """The last boxed answer; adjacent boxes joined only by commas/'and' form one list answer."""
     boxes = boxed_contents(text)
     if not boxes:
@@ -72,20 +151,34 @@ def _last_boxed(text: str) -> tuple[int, str] | None:
         if not _BOX_JOINER.match(text[box[1] : group[0][0]]):
             break
         group.insert(0, box)
-    return group[-1][0], ", ".join(content for _, _, content in group)
+    return Candidate(group[-1][0], group[-1][1], ", ".join(content for _, _, content in group), boxed=True)
 
 
-def _phrase_answers(text: str) -> list[tuple[int, str]]:
-    """Answers after the last "Final Answer:", "The answer is", "Answer:" (rest of the line or sentence)."""
-    found: list[tuple[int, str]] = []
+def first_sentence(line: str) -> str:
+    """The line up to its first sentence end outside math (`12. Hold on...` -> `12.`)."""
+    masked = _INLINE_MATH.sub(lambda m: "x" * len(m.group(0)), line)
+    end = _SENTENCE_END.search(masked)
+    return line[: end.start() + 1] if end else line
+
+
+def _phrase_answers(text: str) -> list[Candidate]:
+    """Answers after "Final Answer:", "The answer is", "Answer:" (rest of the sentence or next line)."""
+    found: list[Candidate] = []
     for match in list(_PHRASE.finditer(text))[-LAST_PHRASES:]:
-        line = _line_from(text, match.end())
+        sentence_start = max(text.rfind(". ", 0, match.start()), text.rfind("\n", 0, match.start())) + 1
+        if _NOT_OWN.search(text[max(sentence_start, match.start() - 150) : match.start()]):
+            continue  # "If the answer is 5, ...", "I remember the answer is 3/7"
+        start = match.end()
+        line = _line_from(text, start)
         if not line.strip():  # "**Final Answer**\n\n$42$": answer on the next non-empty line
-            next_line = match.end() + len(line)
-            while next_line < len(text) and text[next_line] == "\n":
-                next_line += 1
-            line = _line_from(text, next_line)
-        found.append((match.start(), line))
+            start += len(line)
+            while start < len(text) and text[start] in "\n \t":
+                start += 1
+            line = _line_from(text, start)
+        sentence = first_sentence(line)
+        if re.match(r"(?i)\W*(?:not|n't|also|either|neither|unclear|unknown)\b", sentence):
+            continue
+        found.append(Candidate(match.start(), start + len(sentence), sentence))
     return found
 
 
@@ -95,103 +188,161 @@ def _line_from(text: str, start: int) -> str:
     return text[start : end if end >= 0 else start + MAX_CANDIDATE]
 
 
-def _clean(candidate: str) -> str:
-    """Strip markdown, math delimiters and sentence punctuation around an answer."""
+def _math_segments(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g is not None) for m in _INLINE_MATH.finditer(text)]
+
+
+def clean(candidate: str, boxed_content: bool = False) -> str:
+    """Strip markdown, math delimiters, sentence punctuation, units and words around an answer."""
     candidate = candidate[:MAX_CANDIDATE].strip()
-    boxed = _last_boxed(candidate)
+    boxed = last_boxed(candidate) if not boxed_content else Candidate(0, 0, candidate, boxed=True)
     if boxed is not None:
-        return boxed[1].strip()
-    math = [next(g for g in m.groups() if g is not None) for m in _INLINE_MATH.finditer(candidate)]
+        return _plain_value(boxed.raw.strip())
+    if is_prose(candidate):
+        return value_of_sentence(candidate) or ""
+    math = _math_segments(candidate)
     if math:
         candidate = math[0]
     else:
-        candidate = _SENTENCE_END.split(candidate, maxsplit=1)[0]
+        candidate = candidate.rstrip(" !")  # "The answer is 41!" (a factorial is written in math)
     candidate = candidate.strip().lstrip("#>").strip("*_` \t\n$").rstrip(" .;:*_`$")
     for opener, closer in (("\\[", "\\]"), ("\\(", "\\)")):
         if candidate.startswith(opener) and candidate.endswith(closer):
             candidate = candidate[2:-2]
-    return candidate.strip().rstrip(" .;:").strip()
+    return _plain_value(candidate.strip().rstrip(" .;:").strip())
 
 
-def _is_prose(text: str) -> bool:
-    return len(re.findall(r"[A-Za-z]{4,}", re.sub(r"\\[a-zA-Z]+", "", text))) >= 2
+def _plain_value(answer: str) -> str:
+    """`14 students` -> `14`, `four coins` -> `4`, `5^{\\text{th}}` -> `5`; other answers unchanged."""
+    answer = _ORDINAL.sub("", answer)
+    words = _WORDS_AFTER_NUMBER.match(answer.strip())
+    if words and not re.search(r"(?i)\b(?:and|or|to|plus|minus|times|over|divided)\b", answer):
+        return number_word_value(words.group("value")) or words.group("value")
+    return answer
 
 
-def _marked(text: str) -> list[tuple[int, str]]:
-    """All answer candidates given by boxes and phrases, with their positions."""
-    candidates = list(_phrase_answers(text))
-    boxed = _last_boxed(text)
+def number_word_value(word: str) -> str | None:
+    """`four` -> `4`, `twenty-one` -> `21`; None when `word` is no number word."""
+    parts = re.split(r"[- ]", word.lower())
+    if not all(part in NUMBER_WORDS for part in parts):
+        return None
+    return str(sum(NUMBER_WORDS[part] for part in parts))
+
+
+def is_prose(text: str) -> bool:
+    """Two or more words of four letters or more outside math and LaTeX commands."""
+    outside = _INLINE_MATH.sub(" ", text)
+    outside = re.sub(r"\\(?:begin|end)\s*\{\w*\*?\}|\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}|\\[a-zA-Z]+", " ", outside)
+    return len(re.findall(r"[A-Za-z]{4,}", outside)) >= 2
+
+
+def value_of_sentence(sentence: str) -> str | None:
+    """The value a sentence states: after a leading `Since ..., ` clause and its last linking verb.
+
+    `Since $0.03 \\times 1500 = 45$ litres are used, the tank holds 1500 litres.` -> `1500`;
+    `So, the total comes to 41.` -> `41`. None when the sentence names no single value.
+    """
+    sentence = _SUBORDINATE.sub("", sentence.strip(), count=1)
+    masked = _INLINE_MATH.sub(lambda m: "x" * len(m.group(0)), sentence)
+    links = list(_LINK.finditer(masked))
+    values = list(_VALUE.finditer(sentence))
+    if links:
+        after = [v for v in values if v.start() >= links[-1].end()]
+        values = after or values
+        if not after and len(values) != 1:
+            return None
+    elif len(values) != 1:
+        return None
+    if not values:
+        return None
+    value = values[0]
+    if value.group("word"):
+        return number_word_value(value.group("word"))
+    text = next(g for g in value.groups() if g is not None).strip()
+    return _plain_value(text.replace(",", "") if _NUMBER.fullmatch(text) else text)
+
+
+def _retraction(tail: str) -> tuple[bool, str | None]:
+    """Read the text after the last marked answer: (retracted?, the corrected value if stated)."""
+    cue = _RETRACT_CUE.search(tail)
+    if cue is None:
+        return False, None
+    after = tail[cue.start() :]
+    restated = list(_RESTATED.finditer(after))
+    if restated:
+        value = value_of_sentence("is " + first_sentence(_line_from(after, restated[-1].end())))
+        if value:
+            return True, value
+    concluded = concluding_value(after)
+    if concluded:
+        return True, concluded
+    return _NEGATED.search(after) is not None, None
+
+
+def concluding_value(text: str) -> str | None:
+    """The value of the concluding sentence when it states one; None for a response that just stops."""
+    units = _sentences(text[-TAIL:])
+    while units and _CLOSING.match(units[-1]) and len(units) > 1:
+        units.pop()  # "I think that's the answer."
+    if not units:
+        return None
+    last = units[-1]
+    if not re.search(r"(?:[.!]|\\\]|\$\$)\W*$", last):
+        return None  # cut off mid-sentence
+    if not _CONCLUDES.search(last) or _PLANS.search(_INLINE_MATH.sub(" ", last)) or _NOT_OWN.search(last):
+        return None
+    return value_of_sentence(last)
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences and display-math blocks; a display block joins the sentence that leads into it."""
+    masked = _INLINE_MATH.sub(lambda m: "x" * len(m.group(0)), text)
+    cuts = [m.end() for m in re.finditer(r"[.!?](?=\s)|\n\s*\n", masked)]
+    units: list[str] = []
+    start = 0
+    for cut in [*cuts, len(text)]:
+        unit = text[start:cut].strip()
+        start = cut
+        if not unit:
+            continue
+        if units and (_INLINE_MATH.fullmatch(unit.rstrip(" .")) or unit == ".") and units[-1][-1:] not in ".!?":
+            units[-1] = f"{units[-1]} {unit}"
+        else:
+            units.append(unit)
+    return units
+
+
+def marked_candidates(text: str) -> list[Candidate]:
+    """All answer candidates given by boxes and answer phrases, in text order."""
+    candidates = _phrase_answers(text)
+    boxed = last_boxed(text)
     if boxed is not None:
         candidates.append(boxed)
-    return sorted(candidates, key=lambda c: c[0])
+    return sorted(candidates, key=lambda c: c.start)
+
+
+def _final_marked(text: str) -> tuple[bool, str | None]:
+    """(found a marked answer?, its value after retractions); the value is None when retracted."""
+    cleaned = [(c, clean(c.raw, c.boxed)) for c in marked_candidates(text)]
+    cleaned = [(c, answer) for c, answer in cleaned if answer]
+    if not cleaned:
+        return False, None
+    candidate, answer = cleaned[-1]
+    retracted, corrected = _retraction(text[candidate.end : candidate.end + TAIL])
+    if retracted:
+        return True, corrected
+    return True, answer
 
 
 def extract_math(response: str) -> Extraction:
     """The final math answer of a response, as a LaTeX/plain string (None when there is none)."""
-    text = answer_part(response)
-    cleaned = [(raw, _clean(raw)) for _, raw in _marked(text)]
-    cleaned = [c for c in cleaned if c[1]]
-    mathy = [c for c in cleaned if not _is_prose(c[1]) or re.search(r"[\d\\]", c[0])]
-    cleaned = mathy or cleaned  # "the final answer is correct because ..." is no answer
-    answer: str | None = cleaned[-1][1] if cleaned else None
-    if answer is None:
-        bold = [m.group(1) for m in _BOLD.finditer(text) if re.search(r"[\d\\]", m.group(1))]
-        answer = _clean(bold[-1]) if bold else None
-    if answer is not None:
-        if _is_prose(answer):
-            numbers = _NUMBER.findall(answer)
-            answer = numbers[-1] if len(numbers) == 1 else answer
-        return Extraction(answer[:MAX_CANDIDATE])
-    stripped = _clean(text) if len(text.strip()) <= 400 else ""
-    if stripped and not _is_prose(stripped):
-        return Extraction(stripped)
-    math = [next(g for g in m.groups() if g is not None) for m in _INLINE_MATH.finditer(text[-4000:])]
-    if math:
-        return Extraction(math[-1].strip())
-    lines = [line for line in text[-4000:].splitlines() if line.strip()]
-    numbers = _NUMBER.findall(lines[-1]) if lines else []
-    return Extraction(numbers[-1] if numbers else None)
-
-
-_CHOICE_TOKEN = re.compile(r"(?<![A-Za-z\\])(\()?([A-Za-z])\)?(?![A-Za-z])")
-_LEAD = re.compile(r"^\(?([A-Z])(?:[).:]|\s|$)")
-_HEDGE_PAIR = re.compile(r"(?i)\b[A-Z]\)?\s*(?:or|and|/|,|&)\s*\(?[A-Z]\b")
-
-
-def extract_choice(response: str, letters: str = _LETTER) -> Extraction:
-    """The chosen letter; ambiguous when the final answer names two letters or hedges between them."""
-    text = answer_part(response)
-    candidates = [c for c in _marked(text) if _clean_choice(c[1])]
-    candidates = candidates or [(m.start(), m.group(1)) for m in _BOLD.finditer(text)]
-    if not candidates:
-        lines = [line for line in text[-4000:].splitlines() if line.strip()]
-        candidates = [(0, lines[-1])] if lines and len(lines[-1].strip()) <= 40 else []
-    if not candidates:
-        tail = re.findall(r"(?i)(?:option|choice)\s*:?\s*\(?([A-D])\)?(?![A-Za-z])", text[-4000:])
-        return Extraction(tail[-1].upper() if tail else None)
-    return _letter_of(_clean_choice(candidates[-1][1]), letters)
-
-
-def _clean_choice(candidate: str) -> str:
-    candidate = re.sub(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}", r"\1", candidate[:MAX_CANDIDATE])
-    boxed = _last_boxed(candidate)
-    candidate = boxed[1] if boxed else candidate
-    return candidate.replace("$", " ").replace("*", " ").strip(" _`.:\n")[:300]
-
-
-def _letter_of(candidate: str, letters: str) -> Extraction:
-    """One letter from a candidate: a leading `(C)`/`C)`/`C.`/`C`, else the only option letter named."""
-    named = [
-        m.group(2).upper()
-        for m in _CHOICE_TOKEN.finditer(candidate)
-        if m.group(2).upper() in letters and (m.group(2).isupper() or m.group(1) or len(candidate) <= 3)
-    ]
-    if not named:
-        return Extraction(None)
-    lead = _LEAD.match(candidate.upper() if len(candidate) <= 3 else candidate)
-    hedged = _HEDGE_PAIR.search(candidate) is not None and len(set(named)) > 1
-    if lead and lead.group(1) in letters and not (hedged and _HEDGE_PAIR.match(candidate.lstrip("("))):
-        return Extraction(lead.group(1))
-    if len(set(named)) == 1:
-        return Extraction(named[0])
-    return Extraction(None, ambiguous=True)
+    thinking, text = split_thinking(response)
+    found, answer = _final_marked(text)
+    if not found:
+        answer = concluding_value(text)
+        if answer is None and len(text.strip()) <= 400:
+            whole = clean(text)  # the response is the bare answer, e.g. `$\frac{1}{2}$`
+            answer = whole if whole and not is_prose(whole) else None
+    if answer is None and not found and thinking:
+        found, answer = _final_marked(thinking)
+    return Extraction(answer[:MAX_CANDIDATE] if answer else None)
