@@ -40,6 +40,11 @@ _NOT_OWN = re.compile(
     r"(?i)\b(?:remember|recall|recalled|familiar|known|seen\s+this|according\s+to|reference|official"
     r"|if|suppose|supposing|assum\w*|whether|guess|maybe|perhaps|might|could|unless|claim\w*|expected)\b"
 )
+# A phrase answer starting with one of these words states no value ("Answer: We first note...").
+_NO_ANSWER_START = re.compile(
+    r"(?i)\W*(?:not|n't|also|either|neither|unclear|unknown|we|the|let|let's|to|first|since|so|this|it|i|in"
+    r"|for|from|using|there|our|if|now|note|step|here|as|because|when|then|that)\b(?![-+*/^=])"
+)
 _RETRACT_CUE = re.compile(
     r"(?i)\b(?:wait|hold\s+on|hmm|actually|oops|sorry|correction|mistake|error|wrong|incorrect|miscalculat\w*"
     r"|miscount\w*|mis-?read|not\s+right|let\s+me\s+re\w+)\b"
@@ -49,7 +54,7 @@ _NEGATED = re.compile(
     r"|mis-?read|doesn'?t\s+(?:work|hold|match)|can'?t\s+be)\b"
 )
 _RESTATED = re.compile(
-    r"(?i)\b(?:should\s+(?:be|have\s+been)|is\s+actually|it'?s\s+actually|instead\s+(?:it\s+is|it'?s|of)?"
+    r"(?i)\b(?:should\s+(?:be|have\s+been)|is\s+actually|it'?s\s+actually|actually,?\s+(?:it'?s|it\s+is)|instead\s+(?:it\s+is|it'?s|of)?"
     r"|correct\s+(?:answer|value|result|total|count)\s+is|(?:answer|result|total)\s+is\s+really)\s*:?\s*"
 )
 _CLOSING = re.compile(
@@ -60,7 +65,8 @@ _CLOSING = re.compile(
 )
 _CONCLUDES = re.compile(
     r"(?i)\b(?:therefore|thus|hence|consequently|in\s+conclusion|in\s+total|in\s+all|altogether|overall"
-    r"|answer|final|total|result|comes?\s+to|we\s+(?:get|obtain|find|have\s+found))\b|^\W*so\b"
+    r"|answer|final|finally|ultimately|total|result|together|combining|in\s+summary|to\s+summari[sz]e"
+    r"|comes?\s+to|(?:this|which)\s+gives|we\s+(?:get|obtain|find|have\s+found))\b|^\W*so\b"
 )
 _PLANS = re.compile(
     r"(?i)\b(?:need\s+to|let'?s|let\s+us|we\s+will|we'll|next|now\s+we|then\s+we|compute|calculate|find"
@@ -176,7 +182,7 @@ def _phrase_answers(text: str) -> list[Candidate]:
                 start += 1
             line = _line_from(text, start)
         sentence = first_sentence(line)
-        if re.match(r"(?i)\W*(?:not|n't|also|either|neither|unclear|unknown)\b", sentence):
+        if _NO_ANSWER_START.match(sentence):
             continue
         found.append(Candidate(match.start(), start + len(sentence), sentence))
     return found
@@ -236,6 +242,13 @@ def is_prose(text: str) -> bool:
     return len(re.findall(r"[A-Za-z]{4,}", outside)) >= 2
 
 
+def _has_words(text: str) -> bool:
+    """A word of three letters or more outside math and `\\text{}` (so not a bare answer)."""
+    outside = _INLINE_MATH.sub(" ", text)
+    outside = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}|\\[a-zA-Z]+", " ", outside)
+    return re.search(r"[A-Za-z]{3,}", outside) is not None
+
+
 def value_of_sentence(sentence: str) -> str | None:
     """The value a sentence states: after a leading `Since ..., ` clause and its last linking verb.
 
@@ -287,7 +300,7 @@ def concluding_value(text: str) -> str | None:
     if not units:
         return None
     last = units[-1]
-    if not re.search(r"(?:[.!]|\\\]|\$\$)\W*$", last):
+    if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", last):
         return None  # cut off mid-sentence
     if not _CONCLUDES.search(last) or _PLANS.search(_INLINE_MATH.sub(" ", last)) or _NOT_OWN.search(last):
         return None
@@ -340,9 +353,9 @@ def extract_math(response: str) -> Extraction:
     found, answer = _final_marked(text)
     if not found:
         answer = concluding_value(text)
-        if answer is None and len(text.strip()) <= 400:
-            whole = clean(text)  # the response is the bare answer, e.g. `$\frac{1}{2}$`
-            answer = whole if whole and not is_prose(whole) else None
+        bare = len(text.strip()) <= 400 and (not _has_words(text) or _WORDS_AFTER_NUMBER.match(text.strip()))
+        if answer is None and bare:
+            answer = clean(text) or None  # the response is the bare answer, e.g. `$\frac{1}{2}$`
     if answer is None and not found and thinking:
         found, answer = _final_marked(thinking)
     return Extraction(answer[:MAX_CANDIDATE] if answer else None)
