@@ -103,7 +103,10 @@ def test_cut_off_solution_falls_back_to_thinking(response: str, expected: str | 
         ("The answer is 41!", "41"),
         ("\\boxed{10!}", "10!"),
         ("**Answer:** $2\\sqrt{5}$", "2\\sqrt{5}"),
-        ("The answer is: Since $0.03 \\times 1500 = 45$ litres are used each day, the tank holds 1500 litres.", "1500"),
+        (
+            "The answer is: Since $0.03 \\times 1500 = 45$ litres are used each day, the tank holds 1500 l.",
+            "1500",
+        ),
     ],
 )
 def test_units_words_and_fragments(response: str, expected: str) -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
-
-from collections.abc import Sequence
 
 from evalscale.grading.choice import extract_choice
 from evalscale.grading.equivalence import compare_texts
@@ -57,9 +56,7 @@ def check(
     return judge(extracted, gold, kind, timeout - (time.monotonic() - started))
 
 
-def extract(
-    response: str, kind: Kind, options: Sequence[str] | None = None
-) -> tuple[str | None, str]:
+def extract(response: str, kind: Kind, options: Sequence[str] | None = None) -> tuple[str | None, str]:
     """The answer found in a response and, when none, why (`no_answer` or `ambiguous`)."""
     if kind not in KINDS:
         raise ValueError(f"unknown answer kind {kind!r}; expected one of {', '.join(KINDS)}")

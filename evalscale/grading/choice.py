@@ -34,14 +34,18 @@ _LETTER_FIRST = re.compile(
     r"(?:to\s+be\s+)?(?:the\s+)?(?:correct|right|best|answer|most\s+(?:likely|plausible|probable))\b",
     re.I,
 )
-_LETTERED_LINE = re.compile(r"(?m)^[ \t>#*_]*\(?(?P<letter>[A-J])[).:][ \t*_]*\S.*$|^[ \t>#*_]*\((?P<alone>[A-J])\)")
+_LETTERED_LINE = re.compile(
+    r"(?m)^[ \t>#*_]*\(?(?P<letter>[A-J])[).:][ \t*_]*\S.*$|^[ \t>#*_]*\((?P<alone>[A-J])\)"
+)
 _LEAD_IN = re.compile(r"(?i)\b(?:answer|best|correct|fit|match|choice|conclusion|therefore|thus|so|final)\b")
 _LISTING = re.compile(r"(?i)\b(?:options|choices|each|review|consider|evaluat\w*|analy\w*)\b")
 _PREFIX = re.compile(r"(?i)^(?:[\s*_#`$>:]|\\text\w*\s*\{|\\boxed\s*\{|option\b|choice\b|letter\b)+")
 _LEAD_LETTER = re.compile(r"^\(?(?P<letter>[A-J])\)?(?![A-Za-z0-9'’-])")
 _INNER_LETTER = re.compile(r"\(\s*(?:option\s+)?(?P<a>[A-J])\s*\)|\b(?:option|choice)\s+\(?(?P<b>[A-J])\b")
 _HEDGE = re.compile(r"(?i)\b(?:or|and/or|either|versus|vs\.?)\b|/")
-_PAIR = re.compile(r"^\(?[A-J]\)?\s*(?:,|\bor\b|\band\b|/|&)\s*(?:option\s+)?\(?[A-J]\)?(?![A-Za-z0-9])", re.I)
+_PAIR = re.compile(
+    r"^\(?[A-J]\)?\s*(?:,|\bor\b|\band\b|/|&)\s*(?:option\s+)?\(?[A-J]\)?(?![A-Za-z0-9])", re.I
+)
 _BOLD_LAST = re.compile(r"\*\*\(?(?P<letter>[A-J])\)?\*\*[\s.]*$")
 _ALONE = re.compile(r"^[\s*_#`$>(]*(?:\\(?:boxed|text)\{)?[\s(]*(?P<letter>[A-J])[\s)*_`$}.]*$")
 
@@ -93,10 +97,16 @@ def _lettered_lines(text: str, letters: str) -> list[tuple[int, Extraction]]:
         before = lines[index - 1][1].strip() if index else ""
         after = lines[index + 1][1] if index + 1 < len(lines) else ""
         neighbours_lettered = _LETTERED_LINE.match(before) or _LETTERED_LINE.match(after)
-        led_in = before.rstrip("*_ ").endswith(":") and _LEAD_IN.search(before) and not _LISTING.search(before)
+        led_in = (
+            before.rstrip("*_ ").endswith(":") and _LEAD_IN.search(before) and not _LISTING.search(before)
+        )
         if led_in and not neighbours_lettered:
             found.append((offset + start, _read(line, letters, lead_only=True)))
-    if lines and _ALONE.match(lines[-1][1]) and not _LETTERED_LINE.match(lines[-2][1] if len(lines) > 1 else ""):
+    if (
+        lines
+        and _ALONE.match(lines[-1][1])
+        and not _LETTERED_LINE.match(lines[-2][1] if len(lines) > 1 else "")
+    ):
         found.append((offset + lines[-1][0], _read(lines[-1][1], letters, lead_only=True)))
     return found
 

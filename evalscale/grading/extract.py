@@ -26,9 +26,9 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BARE_BOX = re.compile(r"\\boxed\s+([-+]?[\w.]+)")  # `\boxed 5`
 _PHRASE = re.compile(
     r"(?im)(?:final\s+answer\b|the\s+(?:correct\s+|final\s+|right\s+)?(?:answer|option|choice)\s+"
-    r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*)[*_\s]*(?:is\b)?[\s*_]*[:：]?[ \t*_]*"
+    r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*)"
+    r"[*_\s]*(?:is\b)?[\s*_]*[:：]?[ \t*_]*"
 )
-_BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _INLINE_MATH = re.compile(
     r"\$\$([^$]{1,500})\$\$|\$([^$\n]{1,500})\$|\\\[(.{1,500}?)\\\]|\\\((.{1,500}?)\\\)", re.S
 )
@@ -77,12 +77,16 @@ _LINK = re.compile(
     r"(?i)(?:\bis\b|\bare\b|\bwas\b|\bwere\b|\bequals?\b|\bequal\s+to\b|\bcomes?\s+to\b|\bgives?\b|\bget\b"
     r"|\bobtain\b|\byields?\b|\bbe\b|\btotals?\b|\bhas\b|\bhave\b|\bmakes?\b|=|:)"
 )
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()
+)
 _ONES += "sixteen seventeen eighteen nineteen".split()
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80}
 _TENS |= {"ninety": 90}
 NUMBER_WORDS: dict[str, int] = {word: index for index, word in enumerate(_ONES)} | _TENS
-_NUMBER_WORD = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five"
+_NUMBER_WORD = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five"
+)
 _NUMBER_WORD += r"|six|seven|eight|nine))?|" + "|".join(sorted(_ONES, key=len, reverse=True)) + ")"
 _VALUE = re.compile(
     r"\$\$([^$]{1,500})\$\$|\$([^$\n]{1,500})\$|\\\[(.{1,500}?)\\\]|\\\((.{1,500}?)\\\)"
@@ -92,7 +96,9 @@ _VALUE = re.compile(
 _WORDS_AFTER_NUMBER = re.compile(
     r"^(?P<value>[-+]?\d[\d,]*(?:\.\d+)?|" + _NUMBER_WORD + r")(?:\s+[a-zA-Z][a-zA-Z\s-]{0,40})?$", re.I
 )
-_ORDINAL = re.compile(r"(?<=\d)(?:\^\s*\{\s*\\(?:text|mathrm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}|(?:st|nd|rd|th)\b)")
+_ORDINAL = re.compile(
+    r"(?<=\d)(?:\^\s*\{\s*\\(?:text|mathrm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}|(?:st|nd|rd|th)\b)"
+)
 
 
 @dataclass(frozen=True)
@@ -238,7 +244,9 @@ def number_word_value(word: str) -> str | None:
 def is_prose(text: str) -> bool:
     """Two or more words of four letters or more outside math and LaTeX commands."""
     outside = _INLINE_MATH.sub(" ", text)
-    outside = re.sub(r"\\(?:begin|end)\s*\{\w*\*?\}|\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}|\\[a-zA-Z]+", " ", outside)
+    outside = re.sub(
+        r"\\(?:begin|end)\s*\{\w*\*?\}|\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}|\\[a-zA-Z]+", " ", outside
+    )
     return len(re.findall(r"[A-Za-z]{4,}", outside)) >= 2
 
 
@@ -318,7 +326,11 @@ def _sentences(text: str) -> list[str]:
         start = cut
         if not unit:
             continue
-        if units and (_INLINE_MATH.fullmatch(unit.rstrip(" .")) or unit == ".") and units[-1][-1:] not in ".!?":
+        if (
+            units
+            and (_INLINE_MATH.fullmatch(unit.rstrip(" .")) or unit == ".")
+            and units[-1][-1:] not in ".!?"
+        ):
             units[-1] = f"{units[-1]} {unit}"
         else:
             units.append(unit)
