@@ -30,7 +30,7 @@ _COMMIT = re.compile(
     r"[\s*_#`$]*"
 )
 _LETTER_FIRST = re.compile(
-    r"(?:^|[\n.!(*]|\b(?:option|choice)\s)\s*[*_]*\(?(?P<letter>[A-J])\)?[*_]*\s+(?:is|seems|appears)\s+"
+    r"(?:^|[\n.!(*,:]|\b(?:so|thus|hence|therefore|option|choice)\s)\s*[*_]*\(?(?P<letter>[A-J])\)?[*_]*\s+(?:is|seems|appears)\s+"
     r"(?:to\s+be\s+)?(?:the\s+)?(?:correct|right|best|answer|most\s+(?:likely|plausible|probable))\b",
     re.I,
 )

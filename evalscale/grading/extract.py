@@ -33,7 +33,7 @@ _INLINE_MATH = re.compile(
     r"\$\$([^$]{1,500})\$\$|\$([^$\n]{1,500})\$|\\\[(.{1,500}?)\\\]|\\\((.{1,500}?)\\\)", re.S
 )
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
-_BOX_JOINER = re.compile(r"^[\s$,;.]*(?:and|\\text\{\s*and\s*\}|,)?[\s$,;]*$")
+_BOX_JOINER = re.compile(r"^(?:[ \t$,;]|\\[()])*(?:and|\\text\{\s*and\s*\}|,)?(?:[ \t$,;]|\\[()])*$")
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 # Context before a marker that makes it no statement of the model's own final result.
 _NOT_OWN = re.compile(
@@ -42,8 +42,8 @@ _NOT_OWN = re.compile(
 )
 # A phrase answer starting with one of these words states no value ("Answer: We first note...").
 _NO_ANSWER_START = re.compile(
-    r"(?i)\W*(?:not|n't|also|either|neither|unclear|unknown|we|the|let|let's|to|first|since|so|this|it|i|in"
-    r"|for|from|using|there|our|if|now|note|step|here|as|because|when|then|that)\b(?![-+*/^=])"
+    r"(?i)\W*(?:not|n't|also|either|neither|unclear|unknown|we|let|let's|to|first|since|i|in"
+    r"|for|from|using|our|if|now|note|step|here|as|because|when|then)\b(?![-+*/^=])"
 )
 _RETRACT_CUE = re.compile(
     r"(?i)\b(?:wait|hold\s+on|hmm|actually|oops|sorry|correction|mistake|error|wrong|incorrect|miscalculat\w*"
@@ -57,6 +57,7 @@ _RESTATED = re.compile(
     r"(?i)\b(?:should\s+(?:be|have\s+been)|is\s+actually|it'?s\s+actually|actually,?\s+(?:it'?s|it\s+is)|instead\s+(?:it\s+is|it'?s|of)?"
     r"|correct\s+(?:answer|value|result|total|count)\s+is|(?:answer|result|total)\s+is\s+really)\s*:?\s*"
 )
+_HEDGED = re.compile(r"(?i)\b(?:might|may|maybe|seems?|appears?|possibly|perhaps|could)\b")
 _CLOSING = re.compile(
     r"(?i)^(?:i\s+think\s+that'?s\s+(?:it|all|the\s+answer|right|correct)|that'?s\s+(?:it|all|the\s+answer"
     r"|my\s+answer|the\s+final\s+answer)|hope\s+(?:this|that|it)\s+helps|let\s+me\s+know\b.*|i'?m\s+"
@@ -65,13 +66,19 @@ _CLOSING = re.compile(
 )
 _CONCLUDES = re.compile(
     r"(?i)\b(?:therefore|thus|hence|consequently|in\s+conclusion|in\s+total|in\s+all|altogether|overall"
-    r"|answer|final|finally|ultimately|total|result|together|combining|in\s+summary|to\s+summari[sz]e"
-    r"|comes?\s+to|(?:this|which)\s+gives|we\s+(?:get|obtain|find|have\s+found))\b|^\W*so\b"
+    r"|answer|final|finally|ultimately|total|result|together|in\s+summary|to\s+summari[sz]e"
+    r"|comes?\s+to)\b|^\W*so\b"
 )
 _PLANS = re.compile(
     r"(?i)\b(?:need\s+to|let'?s|let\s+us|we\s+will|we'll|next|now\s+we|then\s+we|compute|calculate|find"
     r"|check|consider|determine|solve|should\s+we|want\s+to|trying|try|step)\b|[?:]\s*$"
 )
+_LEAKED_TURN = re.compile(
+    r"(?m)^(?:You are an AI assistant|User:|Human:|Assistant:|###\s*(?:Instruction|Question|Problem)"
+    r"|<\|im_start\|>(?:user|system))"
+)
+_STEP_LABEL = re.compile(r"(?i)^\W*(?:step\s+\d+|conclusion|answer|result)\s*[:.]\s*")
+_THERE_ARE = re.compile(r"(?i)\W*there\s+(?:is|are|were|was|will\s+be)\b(?:\s+(?:exactly|only|in\s+total))?")
 _SUBORDINATE = re.compile(r"(?i)^\W*(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*")
 _LINK = re.compile(
     r"(?i)(?:\bis\b|\bare\b|\bwas\b|\bwere\b|\bequals?\b|\bequal\s+to\b|\bcomes?\s+to\b|\bgives?\b|\bget\b"
@@ -90,7 +97,10 @@ _NUMBER_WORD = (
 _NUMBER_WORD += r"|six|seven|eight|nine))?|" + "|".join(sorted(_ONES, key=len, reverse=True)) + ")"
 _VALUE = re.compile(
     r"\$\$([^$]{1,500})\$\$|\$([^$\n]{1,500})\$|\\\[(.{1,500}?)\\\]|\\\((.{1,500}?)\\\)"
-    r"|(?<![\w.])([-+]?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?)(?![\w])|(?i:\b(?P<word>" + _NUMBER_WORD + r")\b)",
+    r"|(?<![\w.\\])([(\[]\s*[-+]?[\w.√π∞/^-]{1,20}(?:\s*,\s*[-+]?[\w.√π∞/^-]{1,20}){1,9}\s*[)\]]"
+    r"|[-+]?\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?"
+    r"|[-+]?(?:\d|√|π|sqrt\()[\w.^/*√π()+-]{0,40}%?)"
+    r"|(?i:\b(?P<word>" + _NUMBER_WORD + r")\b)",
     re.S,
 )
 _WORDS_AFTER_NUMBER = re.compile(
@@ -129,6 +139,12 @@ def split_thinking(response: str) -> tuple[str, str]:
     return thinking, response[cut:]
 
 
+def without_leaked_turn(text: str) -> str:
+    """The text before a new prompt turn that a base model went on to write (`You are an AI assistant...`)."""
+    leaked = _LEAKED_TURN.search(text, 200)
+    return text[: leaked.start()] if leaked else text
+
+
 def answer_part(response: str) -> str:
     """The text after the last end-of-thinking delimiter (the whole response if none)."""
     return split_thinking(response)[1]
@@ -163,7 +179,8 @@ def last_boxed(text: str) -> Candidate | None:
         if not _BOX_JOINER.match(text[box[1] : group[0][0]]):
             break
         group.insert(0, box)
-    return Candidate(group[-1][0], group[-1][1], ", ".join(content for _, _, content in group), boxed=True)
+    contents = list(dict.fromkeys(content.strip() for _, _, content in group))  # a restated box is one
+    return Candidate(group[-1][0], group[-1][1], ", ".join(contents), boxed=True)
 
 
 def first_sentence(line: str) -> str:
@@ -257,30 +274,50 @@ def _has_words(text: str) -> bool:
     return re.search(r"[A-Za-z]{3,}", outside) is not None
 
 
-def value_of_sentence(sentence: str) -> str | None:
+def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
     """The value a sentence states: after a leading `Since ..., ` clause and its last linking verb.
 
     `Since $0.03 \\times 1500 = 45$ litres are used, the tank holds 1500 litres.` -> `1500`;
-    `So, the total comes to 41.` -> `41`. None when the sentence names no single value.
+    `So, the total comes to 41.` -> `41`. None when the sentence names no single value, or negates
+    it (`the minimum is not achieved, but it gets close to 50`). With `at_end`, the value must
+    also end the sentence (only a few unit words after it) and follow a linking verb.
     """
     sentence = _SUBORDINATE.sub("", sentence.strip(), count=1)
     masked = _INLINE_MATH.sub(lambda m: "x" * len(m.group(0)), sentence)
     links = list(_LINK.finditer(masked))
+    there = _THERE_ARE.match(masked)
+    if there:  # "There are 3 primes for which the digit sum is 8": the count, not the relative clause
+        links, at_end = [there], False
     values = list(_VALUE.finditer(sentence))
     if links:
         after = [v for v in values if v.start() >= links[-1].end()]
-        values = after or values
-        if not after and len(values) != 1:
+        if not after and (len(values) != 1 or at_end):
             return None
-    elif len(values) != 1:
+        values = after or values
+    elif len(values) != 1 or at_end:
         return None
     if not values:
         return None
     value = values[0]
+    if re.search(r"(?i)\b(?:not|never|cannot|no\s+longer)\b|n't\b", masked[: value.end()]):
+        return None
+    if at_end and not re.fullmatch(r"[^\d$\\=]{0,60}", sentence[value.end() :]):
+        return None
     if value.group("word"):
         return number_word_value(value.group("word"))
     text = next(g for g in value.groups() if g is not None).strip()
-    return _plain_value(text.replace(",", "") if _NUMBER.fullmatch(text) else text)
+    if not _INLINE_MATH.match(value.group(0)):
+        text = _balanced(text.rstrip(".,;:"))
+        text = text.replace(",", "") if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text) else text
+        text = re.sub(r"(?<![a-zA-Z\\])sqrt(?=\()", r"\\sqrt", text)
+    return _plain_value(text)
+
+
+def _balanced(text: str) -> str:
+    """Drop a closing parenthesis the value does not open (`5)` from `(so x = 5)`)."""
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1]
+    return text
 
 
 def _retraction(tail: str) -> tuple[bool, str | None]:
@@ -288,7 +325,7 @@ def _retraction(tail: str) -> tuple[bool, str | None]:
     cue = _RETRACT_CUE.search(tail)
     if cue is None:
         return False, None
-    after = tail[cue.start() :]
+    after = tail[max(tail.rfind(". ", 0, cue.start()), tail.rfind("\n\n", 0, cue.start())) + 1 :]
     restated = list(_RESTATED.finditer(after))
     if restated:
         value = value_of_sentence("is " + first_sentence(_line_from(after, restated[-1].end())))
@@ -297,28 +334,49 @@ def _retraction(tail: str) -> tuple[bool, str | None]:
     concluded = concluding_value(after)
     if concluded:
         return True, concluded
-    return _NEGATED.search(after) is not None, None
+    negated = [m for m in _NEGATED.finditer(after) if not _HEDGED.search(_sentence_around(after, m.start()))]
+    return bool(negated), None
+
+
+def _sentence_around(text: str, index: int) -> str:
+    """The sentence of `text` that holds position `index`."""
+    start = max(text.rfind(". ", 0, index), text.rfind("\n\n", 0, index)) + 1
+    end = min((e for e in (text.find(". ", index), text.find("\n\n", index)) if e >= 0), default=len(text))
+    return text[start:end]
 
 
 def concluding_value(text: str) -> str | None:
-    """The value of the concluding sentence when it states one; None for a response that just stops."""
+    """The value of the concluding sentence when it states one; None for a response that just stops.
+
+    The sentence must be complete and conclude: a concluding word (`So`, `Therefore`, `in total`)
+    or a statement that ends on its value (`The remainder is $4$.`); plans and recalled answers
+    never count.
+    """
     units = _sentences(text[-TAIL:])
     while units and _CLOSING.match(units[-1]) and len(units) > 1:
         units.pop()  # "I think that's the answer."
     if not units:
         return None
-    last = units[-1]
+    last = _STEP_LABEL.sub("", units[-1])
     if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", last):
         return None  # cut off mid-sentence
-    if not _CONCLUDES.search(last) or _PLANS.search(_INLINE_MATH.sub(" ", last)) or _NOT_OWN.search(last):
+    if _PLANS.search(_INLINE_MATH.sub(" x ", last)) or _NOT_OWN.search(last):
         return None
-    return value_of_sentence(last)
+    if _CONCLUDES.search(last):
+        return value_of_sentence(last)
+    if _ends_in_display(last):
+        return None  # "Expanding, the product is:\n\\[...\\]" may be a step; only a concluding word counts
+    return value_of_sentence(last, at_end=True)
+
+
+def _ends_in_display(unit: str) -> bool:
+    return re.search(r"(?:\\\]|\$\$)\W*$", unit) is not None
 
 
 def _sentences(text: str) -> list[str]:
     """Sentences and display-math blocks; a display block joins the sentence that leads into it."""
     masked = _INLINE_MATH.sub(lambda m: "x" * len(m.group(0)), text)
-    cuts = [m.end() for m in re.finditer(r"[.!?](?=\s)|\n\s*\n", masked)]
+    cuts = [m.end() for m in re.finditer(r"[.!?](?=\s)|\n", masked)]
     units: list[str] = []
     start = 0
     for cut in [*cuts, len(text)]:
@@ -362,6 +420,7 @@ def _final_marked(text: str) -> tuple[bool, str | None]:
 def extract_math(response: str) -> Extraction:
     """The final math answer of a response, as a LaTeX/plain string (None when there is none)."""
     thinking, text = split_thinking(response)
+    text = without_leaked_turn(text)
     found, answer = _final_marked(text)
     if not found:
         answer = concluding_value(text)

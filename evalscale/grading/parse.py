@@ -271,6 +271,8 @@ def normalize(text: str) -> str:
     for char, replacement in _UNICODE.items():
         text = text.replace(char, replacement)
     text = _REPEATING.sub(_repeating_decimal, text)
+    text = re.sub(r"\\pmod\s*\{[^{}]*\}|\(\s*\\?(?:bmod|mod)\b[^()]*\)|\\bmod\s*\{?\w*\}?", "", text)
+    text = text.replace("\\equiv", "=").replace("≡", "=")
     text = _REALS.sub(r"(-\\infty,\\infty)", text)
     text = _REALS_MINUS.sub(_reals_minus, text)
     text = text.replace("{,}", ",").replace("\\%", "%").replace("\\$", "")
