@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evalscale.grading.extract import Extraction, clean, extract_math, last_boxed, split_thinking
+from evalscale.grading.extract import Extraction, clean, extract_math, json_answer, last_boxed, split_thinking
 
 MAX_READ = 300
 _COMMIT = re.compile(
@@ -54,6 +54,12 @@ def extract_choice(response: str, options: Sequence[str] | None = None) -> Extra
     """The committed letter; ambiguous when the final commitment names two options."""
     letters = "ABCDEFGHIJ"[: len(options)] if options else "ABCD"
     thinking, text = split_thinking(response)
+    field = json_answer(text)
+    if field is not None:  # a JSON reply's answer field is its final word, whatever it holds
+        found = _read(field.raw, letters, lead_only=False)
+        if found.answer is None and not found.ambiguous and options:
+            found = _matched_option(field.raw, options, letters) or found
+        return found
     found = _final_letter(text, letters)
     if found is None and thinking:
         found = _final_letter(thinking, letters)

@@ -14,6 +14,7 @@ linear in the input, so megabyte responses stay fast.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ MAX_CANDIDATE = 2000
 LAST_PHRASES = 64  # only the last phrase matches compete: the last one wins, so earlier ones rarely matter
 TAIL = 3000  # characters read after the last candidate for a retraction, and for a concluding sentence
 
+_JSON_ANSWER = re.compile(r'"(?:final_)?answer"\s*:\s*("(?:[^"\\\n]|\\.){0,2000}"|-?\d[\d.]*)')
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BARE_BOX = re.compile(r"\\boxed\s+([-+]?[\w.]+)")  # `\boxed 5`
 _PHRASE = re.compile(
@@ -395,9 +397,28 @@ def _sentences(text: str) -> list[str]:
     return units
 
 
+def json_answer(text: str) -> Candidate | None:
+    """The last `"answer": "..."` field of a JSON reply (ZeroEval style), its string unescaped."""
+    last = None
+    for last in _JSON_ANSWER.finditer(text[-20000:]):
+        pass
+    if last is None:
+        return None
+    literal = last.group(1)
+    try:
+        value = str(json.loads(literal))
+    except ValueError:
+        value = literal.strip('"')
+    offset = max(len(text) - 20000, 0)
+    return Candidate(offset + last.start(), offset + last.end(), value, boxed=True)
+
+
 def marked_candidates(text: str) -> list[Candidate]:
-    """All answer candidates given by boxes and answer phrases, in text order."""
+    """All answer candidates given by boxes, answer phrases and JSON answer fields, in text order."""
     candidates = _phrase_answers(text)
+    field = json_answer(text)
+    if field is not None:
+        candidates.append(field)
     boxed = last_boxed(text)
     if boxed is not None:
         candidates.append(boxed)
