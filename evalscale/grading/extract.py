@@ -399,11 +399,10 @@ def _sentences(text: str) -> list[str]:
 
 def json_answer(text: str) -> Candidate | None:
     """The last `"answer": "..."` field of a JSON reply (ZeroEval style), its string unescaped."""
-    last = None
-    for last in _JSON_ANSWER.finditer(text[-20000:]):
-        pass
-    if last is None:
+    matches = list(_JSON_ANSWER.finditer(text[-20000:]))
+    if not matches:
         return None
+    last = matches[-1]
     literal = last.group(1)
     try:
         value = str(json.loads(literal))
