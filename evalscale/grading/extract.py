@@ -29,7 +29,7 @@ _BARE_BOX = re.compile(r"\\boxed\s+([-+]?[\w.]+)")  # `\boxed 5`
 _PHRASE = re.compile(
     r"(?im)(?:final\s+answer\b|the\s+(?:correct\s+|final\s+|right\s+)?(?:answer|option|choice)\s+"
     r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*)"
-    r"[*_\s]*(?:is\b)?[\s*_]*[:：]?[ \t*_]*"
+    r"[*_\s]*(?:is\b|of\b)?[\s*_]*[:：]?[ \t*_]*"
 )
 _INLINE_MATH = re.compile(
     r"\$\$([^$]{1,500})\$\$|\$([^$\n]{1,500})\$|\\\[(.{1,500}?)\\\]|\\\((.{1,500}?)\\\)", re.S
@@ -106,7 +106,15 @@ _VALUE = re.compile(
     re.S,
 )
 _WORDS_AFTER_NUMBER = re.compile(
-    r"^(?P<value>[-+]?\d[\d,]*(?:\.\d+)?|" + _NUMBER_WORD + r")(?:\s+[a-zA-Z][a-zA-Z\s-]{0,40})?$", re.I
+    r"^(?P<value>[-+]?\d[\d,]*(?:\.\d+)?(?:/\d+)?|\d+\\frac\{\d+\}\{\d+\}|" + _NUMBER_WORD + r")"
+    r"(?:\s+[a-zA-Z][a-zA-Z\s-]{0,40})?$",
+    re.I,
+)
+_MIXED = re.compile(r"^(\d+)\s+and\s+(\d+)\s*/\s*(\d+)\b")  # `137 and 1/2 miles`
+# A phrase answer that is only one of these words states no value ("the answer is correct").
+_NOT_A_VALUE = re.compile(
+    r"(?i)(?:correct|incorrect|right|wrong|valid|invalid|consistent|confirmed|verified|unchanged|same|"
+    r"as\s+follows|below|above|clear|obvious|undefined|unknown)"
 )
 _ORDINAL = re.compile(
     r"(?<=\d)(?:\^\s*\{\s*\\(?:text|mathrm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}|(?:st|nd|rd|th)\b)"
@@ -226,6 +234,8 @@ def _math_segments(text: str) -> list[str]:
 def clean(candidate: str, boxed_content: bool = False) -> str:
     """Strip markdown, math delimiters, sentence punctuation, units and words around an answer."""
     candidate = candidate[:MAX_CANDIDATE].strip()
+    if not boxed_content and _BOX.search(candidate) and last_boxed(candidate) is None:
+        return ""  # `\boxed{1` cut off by the token limit
     boxed = last_boxed(candidate) if not boxed_content else Candidate(0, 0, candidate, boxed=True)
     if boxed is not None:
         return _plain_value(boxed.raw.strip())
@@ -245,8 +255,8 @@ def clean(candidate: str, boxed_content: bool = False) -> str:
 
 def _plain_value(answer: str) -> str:
     """`14 students` -> `14`, `four coins` -> `4`, `5^{\\text{th}}` -> `5`; other answers unchanged."""
-    answer = _ORDINAL.sub("", answer)
-    words = _WORDS_AFTER_NUMBER.match(answer.strip())
+    answer = _MIXED.sub(r"\1\\frac{\2}{\3}", _ORDINAL.sub("", answer).strip())
+    words = _WORDS_AFTER_NUMBER.match(answer)
     if words and not re.search(r"(?i)\b(?:and|or|to|plus|minus|times|over|divided)\b", answer):
         return number_word_value(words.group("value")) or words.group("value")
     return answer
@@ -427,7 +437,7 @@ def marked_candidates(text: str) -> list[Candidate]:
 def _final_marked(text: str) -> tuple[bool, str | None]:
     """(found a marked answer?, its value after retractions); the value is None when retracted."""
     cleaned = [(c, clean(c.raw, c.boxed)) for c in marked_candidates(text)]
-    cleaned = [(c, answer) for c, answer in cleaned if answer]
+    cleaned = [(c, answer) for c, answer in cleaned if answer and not _NOT_A_VALUE.fullmatch(answer)]
     if not cleaned:
         return False, None
     candidate, answer = cleaned[-1]

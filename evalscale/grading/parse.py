@@ -268,6 +268,7 @@ def _reals_minus(match: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """Rewrite notation variants into the forms the tokenizer expects (no evaluation)."""
+    text = re.sub(r"√\s*(\d+(?:\.\d+)?)", r"\\sqrt{\1}", text)  # `√117` is the root of 117, not √1 * 17
     for char, replacement in _UNICODE.items():
         text = text.replace(char, replacement)
     text = _REPEATING.sub(_repeating_decimal, text)
