@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from evalscale.grading.extract import Extraction, clean, extract_math, json_answer, last_boxed, split_thinking
 
 MAX_READ = 300
+SCANNED = 200_000  # characters read from the end of a response for commitments
+LAST_COMMITMENTS = 64  # the last commitment wins: earlier ones in a megabyte response need no reading
 _COMMIT = re.compile(
     r"(?i)(?:\banswer\s*(?:is\s*)?[:：]"
     r"|\bthe\s+(?:[\w-]+\s+){0,3}?(?:answer|option|choice|statement|one|fit|match)\b[^.\n:]{0,60}?"
@@ -70,15 +72,16 @@ def extract_choice(response: str, options: Sequence[str] | None = None) -> Extra
 
 def _final_letter(text: str, letters: str) -> Extraction | None:
     """The reading of the last commitment in `text` that names a letter (None when none does)."""
+    text = text[-SCANNED:]
     commitments: list[tuple[int, Extraction]] = []
     boxed = last_boxed(text)
     if boxed is not None:
         commitments.append((boxed.start, _read(boxed.raw, letters, lead_only=False)))
-    for match in _COMMIT.finditer(text):
+    for match in list(_COMMIT.finditer(text))[-LAST_COMMITMENTS:]:
         segment = _sentence(text, match.end())
         if not re.match(r"(?i)\s*(?:not|n't)\b", segment):
             commitments.append((match.start(), _read(segment, letters, lead_only=False)))
-    for match in _LETTER_FIRST.finditer(text):
+    for match in list(_LETTER_FIRST.finditer(text))[-LAST_COMMITMENTS:]:
         if match.group("letter").upper() in letters and match.group("letter").isupper():
             commitments.append((match.start("letter"), Extraction(match.group("letter"))))
     commitments.extend(_lettered_lines(text, letters))

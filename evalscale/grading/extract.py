@@ -36,7 +36,7 @@ _INLINE_MATH = re.compile(
 )
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
 _BOX_JOINER = re.compile(r"^(?:[ \t$,;]|\\[()])*(?:and|\\text\{\s*and\s*\}|,)?(?:[ \t$,;]|\\[()])*$")
-_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
+_SENTENCE_END = re.compile(r"[.?!]\s+(?=[A-Z])")
 # Context before a marker that makes it no statement of the model's own final result.
 _NOT_OWN = re.compile(
     r"(?i)\b(?:remember|recall|recalled|familiar|known|seen\s+this|according\s+to|reference|official"
@@ -80,6 +80,8 @@ _LEAKED_TURN = re.compile(
     r"|<\|im_start\|>(?:user|system))"
 )
 _STEP_LABEL = re.compile(r"(?i)^\W*(?:step\s+\d+|conclusion|answer|result)\s*[:.]\s*")
+_OPERATOR_BEFORE = re.compile(r"[-+*/^×÷·]\s?$")
+_OPERATOR_AFTER = re.compile(r"\s?[-+*/^×÷·=]|\(")
 _THERE_ARE = re.compile(r"(?i)\W*there\s+(?:is|are|were|was|will\s+be)\b(?:\s+(?:exactly|only|in\s+total))?")
 _SUBORDINATE = re.compile(r"(?i)^\W*(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*")
 _LINK = re.compile(
@@ -161,22 +163,35 @@ def answer_part(response: str) -> str:
 
 
 def boxed_contents(text: str) -> list[tuple[int, int, str]]:
-    """Every outermost `\\boxed{...}` / `\\fbox{...}` with balanced braces, as (start, end, content)."""
-    closing: dict[int, int] = {}
-    stack: list[int] = []
-    for index, char in enumerate(text):
-        if char == "{":
-            stack.append(index)
-        elif char == "}" and stack:
-            closing[stack.pop()] = index
+    """The last outermost `\\boxed{...}` / `\\fbox{...}` (balanced braces) as (start, end, content).
+
+    Only the last LAST_PHRASES boxes are read, each up to MAX_CANDIDATE characters, so a
+    megabyte of boxes stays fast; `\\boxed 5` (no braces) counts too.
+    """
     found: list[tuple[int, int, str]] = []
-    for match in _BOX.finditer(text):
-        close = closing.get(match.end() - 1)
-        if close is not None and (not found or match.start() >= found[-1][1]):
+    for match in list(_BOX.finditer(text))[-LAST_PHRASES:]:
+        if found and match.start() < found[-1][1]:
+            continue  # inside the previous box
+        close = _closing_brace(text, match.end() - 1)
+        if close is not None:
             found.append((match.start(), close + 1, text[match.end() : close]))
-    for match in _BARE_BOX.finditer(text):
+    for match in list(_BARE_BOX.finditer(text))[-LAST_PHRASES:]:
         found.append((match.start(), match.end(), match.group(1).rstrip(".")))
     return sorted(found)
+
+
+def _closing_brace(text: str, opening: int) -> int | None:
+    """The index of the brace that closes the one at `opening` (None within MAX_CANDIDATE characters)."""
+    depth = 0
+    for index in range(opening, min(len(text), opening + MAX_CANDIDATE)):
+        char = text[index]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
 
 
 def last_boxed(text: str) -> Candidate | None:
@@ -204,8 +219,12 @@ def _phrase_answers(text: str) -> list[Candidate]:
     """Answers after "Final Answer:", "The answer is", "Answer:" (rest of the sentence or next line)."""
     found: list[Candidate] = []
     for match in list(_PHRASE.finditer(text))[-LAST_PHRASES:]:
-        sentence_start = max(text.rfind(". ", 0, match.start()), text.rfind("\n", 0, match.start())) + 1
-        if _NOT_OWN.search(text[max(sentence_start, match.start() - 150) : match.start()]):
+        window = max(match.start() - 150, 0)
+        sentence_start = (
+            max(text.rfind(". ", window, match.start()), text.rfind("\n", window, match.start()), window - 1)
+            + 1
+        )
+        if _NOT_OWN.search(text[sentence_start : match.start()]):
             continue  # "If the answer is 5, ...", "I remember the answer is 3/7"
         start = match.end()
         line = _line_from(text, start)
@@ -215,7 +234,7 @@ def _phrase_answers(text: str) -> list[Candidate]:
                 start += 1
             line = _line_from(text, start)
         sentence = first_sentence(line)
-        if _NO_ANSWER_START.match(sentence):
+        if _NO_ANSWER_START.match(sentence) or sentence.rstrip(" *_$").endswith("?"):
             continue
         found.append(Candidate(match.start(), start + len(sentence), sentence))
     return found
@@ -315,6 +334,11 @@ def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
         return None
     if at_end and not re.fullmatch(r"[^\d$\\=]{0,60}", sentence[value.end() :]):
         return None
+    if value.group(5) and (
+        _OPERATOR_BEFORE.search(sentence[max(value.start() - 3, 0) : value.start()])
+        or _OPERATOR_AFTER.match(sentence[value.end() : value.end() + 3])
+    ):
+        return None  # `x^2 + 1`: a number inside an expression written in prose is no value
     if value.group("word"):
         return number_word_value(value.group("word"))
     text = next(g for g in value.groups() if g is not None).strip()

@@ -272,6 +272,9 @@ def normalize(text: str) -> str:
     for char, replacement in _UNICODE.items():
         text = text.replace(char, replacement)
     text = _REPEATING.sub(_repeating_decimal, text)
+    approx = re.search(r"\\approx|≈", text)
+    if approx and re.search(r"\d", text[: approx.start()]):
+        text = text[: approx.start()]  # `\frac{\sqrt2}{2} \approx 0.707`: the exact value, not its rounding
     text = re.sub(r"\\pmod\s*\{[^{}]*\}|\(\s*\\?(?:bmod|mod)\b[^()]*\)|\\bmod\s*\{?\w*\}?", "", text)
     text = text.replace("\\equiv", "=").replace("≡", "=")
     text = _REALS.sub(r"(-\\infty,\\infty)", text)
