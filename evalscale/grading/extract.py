@@ -313,7 +313,7 @@ def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
     it (`the minimum is not achieved, but it gets close to 50`). With `at_end`, the value must
     also end the sentence (only a few unit words after it) and follow a linking verb.
     """
-    sentence = _SUBORDINATE.sub("", sentence.strip(), count=1)
+    sentence = _SUBORDINATE.sub("", sentence.replace("**", "").strip(), count=1)
     masked = _INLINE_MATH.sub(lambda m: "x" * len(m.group(0)), sentence)
     links = list(_LINK.finditer(masked))
     there = _THERE_ARE.match(masked)
