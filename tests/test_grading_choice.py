@@ -49,6 +49,12 @@ def letter(response: str, options: list[str] | None = None) -> tuple[str | None,
         ("The answer is B. Wait, actually, it's D because the ring strain dominates.", "D"),
         ("My final answer is (A).", "A"),
         ("thinking... Answer: B</think>\n\nThe solution walks through the", "B"),
+        ("Weighing the two mechanisms, therefore, **C**.", "C"),
+        ("**Correct Answer: (D)**\n\nThe diene must be s-cis for the reaction.", "D"),
+        ("</think>\n\n**Answer:** c", "C"),
+        ("If the answer were A, the spin would be 1. The final answer is B.", "B"),
+        ("The answer is (C) 4.2 kJ, unlike (A) which ignores the entropy.", "C"),
+        ('{"reasoning": "the dimer is favoured", "answer": "B"}', "B"),
     ],
 )
 def test_committed_letter(response: str, expected: str) -> None:
@@ -63,6 +69,8 @@ def test_committed_letter(response: str, expected: str) -> None:
         "Let me look at each option.\nA. The dimer forms.\nB. The monomer forms.\nC. Neither",
         "We need the symmetry of the complex, which has a C2 axis and",
         "Option C is tempting, but let us first check the energies",
+        "If the answer is B, the ratio would exceed one; let us test that against the data",
+        '{"reasoning": "(B) gives 2/81 but the true value is 2/25", "answer": "None of the above"}',
         "",
     ],
 )
@@ -78,6 +86,7 @@ def test_no_commitment_is_no_answer(response: str) -> None:
         "\\boxed{A, C}",
         "The answer is \\boxed{B}\\boxed{D}",
         "Final answer: A and C",
+        '{"reasoning": "both hold", "answer": "B, C"}',
     ],
 )
 def test_hedge_between_two_options_is_ambiguous(response: str) -> None:

@@ -17,7 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evalscale.grading.extract import Extraction, clean, extract_math, json_answer, last_boxed, split_thinking
+from evalscale.grading.extract import (
+    NOT_OWN,
+    Extraction,
+    clean,
+    extract_math,
+    json_answer,
+    last_boxed,
+    split_thinking,
+)
 
 MAX_READ = 300
 SCANNED = 200_000  # characters read from the end of a response for commitments
@@ -35,6 +43,9 @@ _LETTER_FIRST = re.compile(
     r"(?:^|[\n.!(*,:]|\b(?:so|thus|hence|therefore|option|choice)\s)\s*[*_]*\(?(?P<letter>[A-J])\)?[*_]*\s+(?:is|seems|appears)\s+"
     r"(?:to\s+be\s+)?(?:the\s+)?(?:correct|right|best|answer|most\s+(?:likely|plausible|probable))\b",
     re.I,
+)
+_CONCLUDING_LETTER = re.compile(
+    r"(?im)\b(?:thus|therefore|hence|so)\b[,:]?[ \t]*[*_]*\(?(?P<letter>[A-J])\)?[*_]*[ \t]*[.!]?[ \t*_]*$"
 )
 _LETTERED_LINE = re.compile(
     r"(?m)^[ \t>#*_]*\(?(?P<letter>[A-J])[).:][ \t*_]*\S.*$|^[ \t>#*_]*\((?P<alone>[A-J])\)"
@@ -79,12 +90,17 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
         commitments.append((boxed.start, _read(boxed.raw, letters, lead_only=False)))
     for match in list(_COMMIT.finditer(text))[-LAST_COMMITMENTS:]:
         segment = _sentence(text, match.end())
-        if not re.match(r"(?i)\s*(?:not|n't)\b", segment):
-            commitments.append((match.start(), _read(segment, letters, lead_only=False)))
+        before = text[max(match.start() - 80, 0) : match.start()]
+        before = re.split(r"[.!?\n]", before)[-1]
+        if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not NOT_OWN.search(before):
+            commitments.append((match.start(), _read(segment, letters, lead_only=False)))  # not "If the answer is B"
     for match in list(_LETTER_FIRST.finditer(text))[-LAST_COMMITMENTS:]:
         if match.group("letter").upper() in letters and match.group("letter").isupper():
             commitments.append((match.start("letter"), Extraction(match.group("letter"))))
     commitments.extend(_lettered_lines(text, letters))
+    for match in list(_CONCLUDING_LETTER.finditer(text))[-LAST_COMMITMENTS:]:
+        if match.group("letter") in letters:  # "Therefore, **B**."
+            commitments.append((match.start("letter"), Extraction(match.group("letter"))))
     bold = _BOLD_LAST.search(text[-40:])
     if bold and bold.group("letter") in letters:  # "I am fairly sure. **C**"
         commitments.append((len(text) - 40 + bold.start(), Extraction(bold.group("letter"))))

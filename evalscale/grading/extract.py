@@ -38,7 +38,7 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
 _BOX_JOINER = re.compile(r"^(?:[ \t$,;]|\\[()])*(?:and|\\text\{\s*and\s*\}|,)?(?:[ \t$,;]|\\[()])*$")
 _SENTENCE_END = re.compile(r"[.?!]\s+(?=[A-Z])")
 # Context before a marker that makes it no statement of the model's own final result.
-_NOT_OWN = re.compile(
+NOT_OWN = re.compile(
     r"(?i)\b(?:remember|recall|recalled|familiar|known|seen\s+this|according\s+to|reference|official"
     r"|if|suppose|supposing|assum\w*|whether|guess|maybe|perhaps|might|could|unless|claim\w*|expected)\b"
 )
@@ -224,7 +224,7 @@ def _phrase_answers(text: str) -> list[Candidate]:
             max(text.rfind(". ", window, match.start()), text.rfind("\n", window, match.start()), window - 1)
             + 1
         )
-        if _NOT_OWN.search(text[sentence_start : match.start()]):
+        if NOT_OWN.search(text[sentence_start : match.start()]):
             continue  # "If the answer is 5, ...", "I remember the answer is 3/7"
         start = match.end()
         line = _line_from(text, start)
@@ -396,7 +396,7 @@ def concluding_value(text: str) -> str | None:
     last = _STEP_LABEL.sub("", units[-1])
     if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", last):
         return None  # cut off mid-sentence
-    if _PLANS.search(_INLINE_MATH.sub(" x ", last)) or _NOT_OWN.search(last):
+    if _PLANS.search(_INLINE_MATH.sub(" x ", last)) or NOT_OWN.search(last):
         return None
     if _CONCLUDES.search(last):
         return value_of_sentence(last)
