@@ -14,7 +14,7 @@ def load_real_cases() -> list[dict[str, Any]]:
     return [
         {**json.loads(line), "file": path.stem}
         for path in sorted(REAL.glob("*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
+        for line in path.read_text(encoding="utf-8").split("\n")
         if line.strip()
     ]
 
