@@ -92,8 +92,8 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
         segment = _sentence(text, match.end())
         before = text[max(match.start() - 80, 0) : match.start()]
         before = re.split(r"[.!?\n]", before)[-1]
-        if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not NOT_OWN.search(before):
-            commitments.append((match.start(), _read(segment, letters, lead_only=False)))  # not "If the answer is B"
+        if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not NOT_OWN.search(before):  # "If ... is B"
+            commitments.append((match.start(), _read(segment, letters, lead_only=False)))
     for match in list(_LETTER_FIRST.finditer(text))[-LAST_COMMITMENTS:]:
         if match.group("letter").upper() in letters and match.group("letter").isupper():
             commitments.append((match.start("letter"), Extraction(match.group("letter"))))
