@@ -111,7 +111,8 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
 
 
 def _lettered_lines(text: str, letters: str) -> list[tuple[int, Extraction]]:
-    """A lettered line after a concluding lead-in ("the best fit is:"), or a last line that is a letter."""
+    """A lettered line after a concluding lead-in ("the best fit is:"), or a last line that is a letter
+    or a lone lettered line (`C. **B is the only chiral product.**` is C)."""
     lines = [(m.start(), m.group(0)) for m in re.finditer(r"(?m)^.*\S.*$", text[-20000:])]
     offset = max(len(text) - 20000, 0)
     found: list[tuple[int, Extraction]] = []
@@ -125,14 +126,12 @@ def _lettered_lines(text: str, letters: str) -> list[tuple[int, Extraction]]:
         led_in = (
             before.rstrip("*_ ").endswith(":") and _LEAD_IN.search(before) and not _LISTING.search(before)
         )
-        if led_in and not neighbours_lettered:
+        last = index == len(lines) - 1
+        if (led_in or last) and not neighbours_lettered:
             found.append((offset + start, _read(line, letters, lead_only=True)))
-    if (
-        lines
-        and _ALONE.match(lines[-1][1])
-        and not _LETTERED_LINE.match(lines[-2][1] if len(lines) > 1 else "")
-    ):
-        found.append((offset + lines[-1][0], _read(lines[-1][1], letters, lead_only=True)))
+    if lines and _ALONE.match(lines[-1][1]) and not _LETTERED_LINE.match(lines[-1][1]):
+        if not _LETTERED_LINE.match(lines[-2][1] if len(lines) > 1 else ""):
+            found.append((offset + lines[-1][0], _read(lines[-1][1], letters, lead_only=True)))
     return found
 
 
