@@ -113,5 +113,26 @@ def test_units_words_and_fragments(response: str, expected: str) -> None:
     assert math_answer(response) == expected
 
 
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("If we add the three parts, the final answer is 12.", "12"),
+        ("As expected, the answer is 9.", "9"),
+        ("The answer is 5, if we count the endpoints.", "5"),
+        ("If the answer is 12, the sum is even. Let us compute", None),
+        ("Maybe the answer is 4? Let us see.", None),
+        ("According to the textbook the answer is 8, but we derive it. First,", None),
+        ("The answer is x^2 + 1 when x is positive, as shown above.", None),
+        ("So the total is 3 + 4 = 7 apples.", "7"),
+        ("This completes the proof, and the answer is correct.", None),
+        ('```json\n{"reasoning": "sum the roots", "answer": "\\\\frac{7}{2}"}\n```', "\\frac{7}{2}"),
+        ("Final answer: 137 and 1/2 miles", "137\\frac{1}{2}"),
+        ("The final answer is \\boxed{15}.\nThe final answer is \\boxed{1", "15"),
+    ],
+)
+def test_own_final_statements_only(response: str, expected: str | None) -> None:
+    assert math_answer(response) == expected
+
+
 def test_marked_answer_inside_thinking_is_not_used_when_solution_answers() -> None:
     assert math_answer("maybe \\boxed{3}</think>\nSo, the total comes to 41.") == "41"

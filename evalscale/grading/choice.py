@@ -18,12 +18,12 @@ import re
 from collections.abc import Sequence
 
 from evalscale.grading.extract import (
-    NOT_OWN,
     Extraction,
     clean,
     extract_math,
     json_answer,
     last_boxed,
+    not_own,
     split_thinking,
 )
 
@@ -92,7 +92,7 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
         segment = _sentence(text, match.end())
         before = text[max(match.start() - 80, 0) : match.start()]
         before = re.split(r"[.!?\n]", before)[-1]
-        if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not NOT_OWN.search(before):  # "If ... is B"
+        if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not not_own(before):  # "If ... is B"
             commitments.append((match.start(), _read(segment, letters, lead_only=False)))
     for match in list(_LETTER_FIRST.finditer(text))[-LAST_COMMITMENTS:]:
         if match.group("letter").upper() in letters and match.group("letter").isupper():

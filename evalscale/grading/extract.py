@@ -37,11 +37,21 @@ _INLINE_MATH = re.compile(
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
 _BOX_JOINER = re.compile(r"^(?:[ \t$,;]|\\[()])*(?:and|\\text\{\s*and\s*\}|,)?(?:[ \t$,;]|\\[()])*$")
 _SENTENCE_END = re.compile(r"[.?!]\s+(?=[A-Z])")
-# Context before a marker that makes it no statement of the model's own final result.
-NOT_OWN = re.compile(
-    r"(?i)\b(?:remember|recall|recalled|familiar|known|seen\s+this|according\s+to|reference|official"
-    r"|if|suppose|supposing|assum\w*|whether|guess|maybe|perhaps|might|could|unless|claim\w*|expected)\b"
+# Words before a marker (in its sentence) that make it no statement of the model's own final result:
+# a recalled answer anywhere in the sentence, a condition or guess in the marker's own clause.
+_RECALLED = re.compile(
+    r"(?i)\b(?:remember\w*|recall\w*|familiar|seen\s+this|according\s+to|reference|official|claim\w*)\b"
 )
+_CONDITIONAL = re.compile(
+    r"(?i)\b(?:if|suppose|supposing|assum\w*|whether|guess\w*|maybe|perhaps|might|could|unless)\b"
+)
+
+
+def not_own(before: str) -> bool:
+    """True when the sentence text before an answer marker recalls or supposes it ("If the answer is")."""
+    return bool(_RECALLED.search(before) or _CONDITIONAL.search(re.split(r"[,;]", before)[-1]))
+
+
 # A phrase answer starting with one of these words states no value ("Answer: We first note...").
 _NO_ANSWER_START = re.compile(
     r"(?i)\W*(?:not|n't|also|either|neither|unclear|unknown|we|let|let's|to|first|since|i|in"
@@ -116,7 +126,7 @@ _MIXED = re.compile(r"^(\d+)\s+and\s+(\d+)\s*/\s*(\d+)\b")  # `137 and 1/2 miles
 # A phrase answer that is only one of these words states no value ("the answer is correct").
 _NOT_A_VALUE = re.compile(
     r"(?i)(?:correct|incorrect|right|wrong|valid|invalid|consistent|confirmed|verified|unchanged|same|"
-    r"as\s+follows|below|above|clear|obvious|undefined|unknown)"
+    r"as\s+follows|below|above|clear|obvious)"
 )
 _ORDINAL = re.compile(
     r"(?<=\d)(?:\^\s*\{\s*\\(?:text|mathrm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}|(?:st|nd|rd|th)\b)"
@@ -224,7 +234,7 @@ def _phrase_answers(text: str) -> list[Candidate]:
             max(text.rfind(". ", window, match.start()), text.rfind("\n", window, match.start()), window - 1)
             + 1
         )
-        if NOT_OWN.search(text[sentence_start : match.start()]):
+        if not_own(text[sentence_start : match.start()]):
             continue  # "If the answer is 5, ...", "I remember the answer is 3/7"
         start = match.end()
         line = _line_from(text, start)
@@ -396,7 +406,7 @@ def concluding_value(text: str) -> str | None:
     last = _STEP_LABEL.sub("", units[-1])
     if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", last):
         return None  # cut off mid-sentence
-    if _PLANS.search(_INLINE_MATH.sub(" x ", last)) or NOT_OWN.search(last):
+    if _PLANS.search(_INLINE_MATH.sub(" x ", last)) or not_own(last):
         return None
     if _CONCLUDES.search(last):
         return value_of_sentence(last)
