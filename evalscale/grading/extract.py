@@ -263,11 +263,11 @@ def _math_segments(text: str) -> list[str]:
 def clean(candidate: str, boxed_content: bool = False) -> str:
     """Strip markdown, math delimiters, sentence punctuation, units and words around an answer."""
     candidate = candidate[:MAX_CANDIDATE].strip()
-    if not boxed_content and _BOX.search(candidate) and last_boxed(candidate) is None:
-        return ""  # `\boxed{1` cut off by the token limit
-    boxed = last_boxed(candidate) if not boxed_content else Candidate(0, 0, candidate, boxed=True)
-    if boxed is not None:
-        return _plain_value(boxed.raw.strip())
+    if boxed_content:
+        return _plain_value(candidate)
+    if "\\boxed" in candidate or "\\fbox" in candidate:
+        boxed = last_boxed(candidate)
+        return _plain_value(boxed.raw.strip()) if boxed else ""  # no box closes: `\boxed{1` cut off
     if is_prose(candidate):
         return value_of_sentence(candidate) or ""
     math = _math_segments(candidate)
