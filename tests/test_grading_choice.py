@@ -27,6 +27,7 @@ def letter(response: str, options: list[str] | None = None) -> tuple[str | None,
         ("So C is the answer.", "C"),
         ("Thus, the most likely answer is C: a doublet of triplets.", "C"),
         ("The option that cannot occur is D. The others are all allowed.", "D"),
+        ("The option that is not allowed is B. The others are fine.", "B"),
         (
             "The correct statement is option B: the enzyme is inhibited.\n\nOption C: the enzyme is active, "
             "which contradicts the assay.",
@@ -71,6 +72,7 @@ def test_committed_letter(response: str, expected: str) -> None:
         "We need the symmetry of the complex, which has a C2 axis and",
         "Option C is tempting, but let us first check the energies",
         "If the answer is B, the ratio would exceed one; let us test that against the data",
+        "The answer is not B, since the ratio would exceed one; let us test",
         '{"reasoning": "(B) gives 2/81 but the true value is 2/25", "answer": "None of the above"}',
         "",
     ],

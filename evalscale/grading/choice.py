@@ -39,6 +39,7 @@ _COMMIT = re.compile(
     r"|\bactually,?\s+(?:it'?s|it\s+is)\b)"
     r"[\s*_#`$]*"
 )
+_RELATIVE_NOT = re.compile(r"(?i)^\s*not\s+[\w -]{1,30}?\s(?:is|are)\b\s*:?")
 _LETTER_FIRST = re.compile(
     r"(?:^|[\n.!(*,:]|\b(?:so|thus|hence|therefore|option|choice)\s)\s*[*_]*\(?(?P<letter>[A-J])\)?[*_]*\s+(?:is|seems|appears)\s+"
     r"(?:to\s+be\s+)?(?:the\s+)?(?:correct|right|best|answer|most\s+(?:likely|plausible|probable))\b",
@@ -89,7 +90,7 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
     if boxed is not None:
         commitments.append((boxed.start, _read(boxed.raw, letters, lead_only=False)))
     for match in list(_COMMIT.finditer(text))[-LAST_COMMITMENTS:]:
-        segment = _sentence(text, match.end())
+        segment = _RELATIVE_NOT.sub("", _sentence(text, match.end()), count=1)  # "that is not allowed is B"
         before = text[max(match.start() - 80, 0) : match.start()]
         before = re.split(r"[.!?\n]", before)[-1]
         if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not not_own(before):  # "If ... is B"
