@@ -28,6 +28,9 @@ def letter(response: str, options: list[str] | None = None) -> tuple[str | None,
         ("Thus, the most likely answer is C: a doublet of triplets.", "C"),
         ("The option that cannot occur is D. The others are all allowed.", "D"),
         ("The option that is not allowed is B. The others are fine.", "B"),
+        ("Only the last one fits every blank, so the answer is H.", "H"),
+        ("Answer: (I)", "I"),
+        ("Final answer: I think it is C. Answer: J", "J"),
         (
             "The correct statement is option B: the enzyme is inhibited.\n\nOption C: the enzyme is active, "
             "which contradicts the assay.",
@@ -73,6 +76,9 @@ def test_committed_letter(response: str, expected: str) -> None:
         "Option C is tempting, but let us first check the energies",
         "If the answer is B, the ratio would exceed one; let us test that against the data",
         "The answer is not B, since the ratio would exceed one; let us test",
+        "So the answer would be G.\n\nBut wait, the second blank does not fit G, so",
+        "So the answer is C.\n\nHmm, the third blank could also match D. Let me check the",
+        "Therefore the answer is E. Alternatively, maybe the answer is F because the",
         '{"reasoning": "(B) gives 2/81 but the true value is 2/25", "answer": "None of the above"}',
         "",
     ],
@@ -90,6 +96,7 @@ def test_no_commitment_is_no_answer(response: str) -> None:
         "The answer is \\boxed{B}\\boxed{D}",
         "Final answer: A and C",
         '{"reasoning": "both hold", "answer": "B, C"}',
+        "So the answer is either I or H, depending on the second blank.",
     ],
 )
 def test_hedge_between_two_options_is_ambiguous(response: str) -> None:

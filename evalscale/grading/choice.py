@@ -27,7 +27,9 @@ from evalscale.grading.extract import (
     split_thinking,
 )
 
+LETTERS = "ABCDEFGHIJ"  # up to ten options (MMLU-Pro); fewer when the problem's options are known
 MAX_READ = 300
+DOUBT_WINDOW = 2000  # characters after the last commitment searched for second thoughts
 SCANNED = 200_000  # characters read from the end of a response for commitments
 LAST_COMMITMENTS = 64  # the last commitment wins: earlier ones in a megabyte response need no reading
 _COMMIT = re.compile(
@@ -39,6 +41,14 @@ _COMMIT = re.compile(
     r"|\bactually,?\s+(?:it'?s|it\s+is)\b)"
     r"[\s*_#`$]*"
 )
+# Deliberation after the last commitment: the model has not settled on it.
+_DOUBT = re.compile(
+    r"(?i)\b(?:wait|hmm+|hold\s+on|not\s+(?:sure|certain)|unsure|confus\w*|on\s+second\s+thought"
+    r"|(?:let\s+me|let'?s|let\s+us|I\s+need\s+to|I\s+should)\s+(?:re-?)?(?:check|think|verify|consider|examine|confirm)"
+    r"|reconsider|another\s+(?:angle|approach|possibility)|(?:or|maybe|perhaps)\s+the\s+answer"
+    r"|answer\s+(?:is|could\s+be)\s+either)\b"
+)
+_OR_HEDGE = re.compile(r"\b[A-J]\)?\s+or\s+(?:option\s+)?\(?[A-J]\b")
 _RELATIVE_NOT = re.compile(r"(?i)^\s*not\s+[\w -]{1,30}?\s(?:is|are)\b\s*:?")
 _LETTER_FIRST = re.compile(
     r"(?:^|[\n.!(*,:]|\b(?:so|thus|hence|therefore|option|choice)\s)\s*[*_]*\(?(?P<letter>[A-J])\)?[*_]*\s+(?:is|seems|appears)\s+"
@@ -54,7 +64,8 @@ _LETTERED_LINE = re.compile(
 _LEAD_IN = re.compile(r"(?i)\b(?:answer|best|correct|fit|match|choice|conclusion|therefore|thus|so|final)\b")
 _LISTING = re.compile(r"(?i)\b(?:options|choices|each|review|consider|evaluat\w*|analy\w*)\b")
 _PREFIX = re.compile(r"(?i)^(?:[\s*_#`$>:]|\\text\w*\s*\{|\\boxed\s*\{|option\b|choice\b|letter\b)+")
-_LEAD_LETTER = re.compile(r"^\(?(?P<letter>[A-J])\)?(?![A-Za-z0-9'’-])")
+# A leading letter; "I" only with punctuation after it, as in "I." or "(I)" (not "I think").
+_LEAD_LETTER = re.compile(r"^(?:\(?(?P<letter>[A-HJ])\)?(?![A-Za-z0-9'’-])|\(?(?P<i>I)(?:[).:]|\s*$))")
 _INNER_LETTER = re.compile(r"\(\s*(?:option\s+)?(?P<a>[A-J])\s*\)|\b(?:option|choice)\s+\(?(?P<b>[A-J])\b")
 _HEDGE = re.compile(r"(?i)\b(?:or|and/or|either|versus|vs\.?)\b|/")
 _PAIR = re.compile(
@@ -66,7 +77,7 @@ _ALONE = re.compile(r"^[\s*_#`$>(]*(?:\\(?:boxed|text)\{)?[\s(]*(?P<letter>[A-J]
 
 def extract_choice(response: str, options: Sequence[str] | None = None) -> Extraction:
     """The committed letter; ambiguous when the final commitment names two options."""
-    letters = "ABCDEFGHIJ"[: len(options)] if options else "ABCD"
+    letters = LETTERS[: len(options)] if options else LETTERS
     thinking, text = split_thinking(response)
     field = json_answer(text)
     if field is not None:  # a JSON reply's answer field is its final word, whatever it holds
@@ -108,7 +119,13 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
     if re.fullmatch(r"\s*\(?[a-j]\)?\s*", text) and text.strip("() \n").upper() in letters:
         commitments.append((0, Extraction(text.strip("() \n").upper())))  # the whole response is "c"
     readable = [(position, found) for position, found in commitments if found.answer or found.ambiguous]
-    return max(readable, key=lambda item: item[0])[1] if readable else None
+    if not readable:
+        return None
+    position, found = max(readable, key=lambda item: item[0])
+    ends = [end for end in (text.find("\n", position), text.find(". ", position)) if end >= 0]
+    if _DOUBT.search(text[min(ends, default=len(text)) :][:DOUBT_WINDOW]):
+        return Extraction(None)  # "So the answer would be J.\n\nBut wait, ..." : still deciding
+    return found
 
 
 def _lettered_lines(text: str, letters: str) -> list[tuple[int, Extraction]]:
@@ -156,14 +173,17 @@ def _read(segment: str, letters: str, lead_only: bool) -> Extraction:
     if re.fullmatch(r"\(?[a-j]\)?[\s.*_`]*", body) and body.strip("()*_`. ").upper() in letters:
         return Extraction(body.strip("()*_`. ").upper())
     lead = _LEAD_LETTER.match(body)
+    lead_letter = (lead.group("letter") or lead.group("i")) if lead else None
     named = {m.group("a") or m.group("b") for m in _INNER_LETTER.finditer(body)} & set(letters)
-    if lead and lead.group("letter") in letters:
-        if _PAIR.match(body):
+    if lead_letter and lead_letter in letters:
+        if _PAIR.match(body) or _OR_HEDGE.search(body):
             return Extraction(None, ambiguous=True)  # "B or C", "A, C"
-        others = named - {lead.group("letter")}
+        others = named - {lead_letter}
         if others and _HEDGE.search(body):
             return Extraction(None, ambiguous=True)  # "A or (option D)"
-        return Extraction(lead.group("letter"))
+        return Extraction(lead_letter)
+    if _OR_HEDGE.search(body):
+        return Extraction(None, ambiguous=True)  # "either I or H"
     if lead_only or not named:
         return Extraction(None)
     if len(named) > 1:
