@@ -32,6 +32,10 @@ def letter(response: str, options: list[str] | None = None) -> tuple[str | None,
         ("Answer: (I)", "I"),
         ("Final answer: I think it is C. Answer: J", "J"),
         (
+            "The answer is **B**.\n\nLet's consider each option:\n- A fails\n- B holds because the field is uniform.",
+            "B",
+        ),
+        (
             "The correct statement is option B: the enzyme is inhibited.\n\nOption C: the enzyme is active, "
             "which contradicts the assay.",
             "B",
@@ -78,6 +82,7 @@ def test_committed_letter(response: str, expected: str) -> None:
         "The answer is not B, since the ratio would exceed one; let us test",
         "So the answer would be G.\n\nBut wait, the second blank does not fit G, so",
         "So the answer is C.\n\nHmm, the third blank could also match D. Let me check the",
+        "So the answer is A.\n\nLet me double-check the second blank, which",
         "Therefore the answer is E. Alternatively, maybe the answer is F because the",
         '{"reasoning": "(B) gives 2/81 but the true value is 2/25", "answer": "None of the above"}',
         "",

@@ -44,7 +44,8 @@ _COMMIT = re.compile(
 # Deliberation after the last commitment: the model has not settled on it.
 _DOUBT = re.compile(
     r"(?i)\b(?:wait|hmm+|hold\s+on|not\s+(?:sure|certain)|unsure|confus\w*|on\s+second\s+thought"
-    r"|(?:let\s+me|let'?s|let\s+us|I\s+need\s+to|I\s+should)\s+(?:re-?)?(?:check|think|verify|consider|examine|confirm)"
+    r"|let\s+me\s+(?:re-?check|check\s+again|think\s+again|double-?check)"
+    r"|I\s+(?:need\s+to|should)\s+(?:re-?)?(?:check|verify|confirm)"
     r"|reconsider|another\s+(?:angle|approach|possibility)|(?:or|maybe|perhaps)\s+the\s+answer"
     r"|answer\s+(?:is|could\s+be)\s+either)\b"
 )
