@@ -32,7 +32,7 @@ def letter(response: str, options: list[str] | None = None) -> tuple[str | None,
         ("Answer: (I)", "I"),
         ("Final answer: I think it is C. Answer: J", "J"),
         (
-            "The answer is **B**.\n\nLet's consider each option:\n- A fails\n- B holds: the field is uniform.",
+            "The answer is **B**.\n\nLet's consider each option:\n- A fails\n- B holds: uniform field.",
             "B",
         ),
         (
