@@ -127,6 +127,10 @@ def test_units_words_and_fragments(response: str, expected: str) -> None:
         ("This completes the proof, and the answer is correct.", None),
         ('```json\n{"reasoning": "sum the roots", "answer": "\\\\frac{7}{2}"}\n```', "\\frac{7}{2}"),
         ("Final answer: 137 and 1/2 miles", "137\\frac{1}{2}"),
+        ("So the roots are $y = -1$ and $y = 4$.", "y = -1, y = 4"),
+        ("Therefore the solutions are 2, 7, and 9.", "2, 7, 9"),
+        ("So the answer is $6$, and the sum of the digits is 9.", "6"),
+        ("We add the costs.\n#### 72", "72"),
         ("The final answer is \\boxed{15}.\nThe final answer is \\boxed{1", "15"),
     ],
 )

@@ -28,7 +28,7 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BARE_BOX = re.compile(r"\\boxed\s+([-+]?[\w.]+)")  # `\boxed 5`
 _PHRASE = re.compile(
     r"(?im)(?:final\s+answer\b|the\s+(?:correct\s+|final\s+|right\s+)?(?:answer|option|choice)\s+"
-    r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*(?=[*_ \t]*(?:[:：]|$)))"
+    r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*(?=[*_ \t]*(?:[:：]|$))|^####(?=\s))"
     r"[*_\s]*(?:is\b|of\b)?[\s*_]*[:：]?[ \t*_]*"
 )
 _INLINE_MATH = re.compile(
@@ -92,6 +92,7 @@ _LEAKED_TURN = re.compile(
 _STEP_LABEL = re.compile(r"(?i)^\W*(?:step\s+\d+|conclusion|answer|result)\s*[:.]\s*")
 _OPERATOR_BEFORE = re.compile(r"[-+*/^×÷·]\s?$")
 _OPERATOR_AFTER = re.compile(r"\s?[-+*/^×÷·=]|\(")
+_LIST_JOINER = re.compile(r"\s*(?:,|,?\s*(?:and|or)\b)\s*")
 _THERE_ARE = re.compile(r"(?i)\W*there\s+(?:is|are|were|was|will\s+be)\b(?:\s+(?:exactly|only|in\s+total))?")
 _SUBORDINATE = re.compile(r"(?i)^\W*(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*")
 _LINK = re.compile(
@@ -342,8 +343,19 @@ def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
     value = values[0]
     if re.search(r"(?i)\b(?:not|never|cannot|no\s+longer)\b|n't\b", masked[: value.end()]):
         return None
-    if at_end and not re.fullmatch(r"[^\d$\\=]{0,60}", sentence[value.end() :]):
+    run = [value]  # "the roots are $2$ and $3$": every value of the list, not the first
+    for following in values[1:]:
+        if not _LIST_JOINER.fullmatch(sentence[run[-1].end() : following.start()]):
+            break
+        run.append(following)
+    if at_end and not re.fullmatch(r"[^\d$\\=]{0,60}", sentence[run[-1].end() :]):
         return None
+    texts = [_value_text(sentence, item) for item in run]
+    return None if None in texts else ", ".join(texts)  # type: ignore[arg-type]
+
+
+def _value_text(sentence: str, value: re.Match[str]) -> str | None:
+    """One value found in a sentence as answer text; None for a number inside a prose expression."""
     if value.group(5) and (
         _OPERATOR_BEFORE.search(sentence[max(value.start() - 3, 0) : value.start()])
         or _OPERATOR_AFTER.match(sentence[value.end() : value.end() + 3])
