@@ -28,7 +28,8 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BARE_BOX = re.compile(r"\\boxed\s+([-+]?[\w.]+)")  # `\boxed 5`
 _PHRASE = re.compile(
     r"(?im)(?:final\s+answer\b|the\s+(?:correct\s+|final\s+|right\s+)?(?:answer|option|choice)\s+"
-    r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*(?=[*_ \t]*(?:[:：]|$))|^####(?=\s))"
+    r"(?:is|would\s+be|should\s+be|will\s+be)\b|^\s*[#*_>\s]*answer\b[*_]*(?=[*_ \t]*(?:[:：]|$))"
+    r"|^####(?=\s))"
     r"[*_\s]*(?:is\b|of\b)?[\s*_]*[:：]?[ \t*_]*"
 )
 _INLINE_MATH = re.compile(
