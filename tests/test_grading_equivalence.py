@@ -113,6 +113,8 @@ def test_equation_chains_state_their_last_value(answer: str, gold: str, expected
         ("\\frac{1}{2}\\begin{pmatrix} 4 & 2 \\end{pmatrix}", "\\begin{pmatrix} 2 & 1 \\end{pmatrix}", True),
         ("3\\begin{pmatrix} 1 \\\\ -2 \\end{pmatrix}", "\\begin{pmatrix} 3 \\\\ 6 \\end{pmatrix}", False),
         ("x \\equiv 5 \\pmod{9}", "5", True),
+        ("x \\neq 3", "(-\\infty,3)\\cup(3,\\infty)", True),
+        ("x \\neq 3", "(-\\infty,3]\\cup(3,\\infty)", False),
         ("√48", "4\\sqrt{3}", True),
         ("√48", "4\\sqrt{2}", False),
     ],

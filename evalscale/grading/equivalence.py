@@ -167,7 +167,11 @@ def _canon(value: Value) -> Value:
 
 
 def _inequality_interval(rel: Rel) -> Value | None:
-    """`x > a` -> (a, oo); `a <= x < b` -> [a, b); None when not an inequality on one symbol."""
+    """`x > a` -> (a, oo); `a <= x < b` -> [a, b); `x != a` -> (-oo, a) U (a, oo); None when not an
+    inequality on one symbol."""
+    if rel.op == "!=" and isinstance(rel.lhs, sympy.Symbol) and isinstance(rel.rhs, sympy.Expr):
+        if not rel.rhs.free_symbols:
+            return Union((Seq("()", (-sympy.oo, rel.rhs)), Seq("()", (rel.rhs, sympy.oo))))
     ops = {"<", "<=", ">", ">="}
     if rel.op not in ops:
         return None
