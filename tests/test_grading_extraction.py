@@ -28,6 +28,10 @@ def math_answer(response: str) -> str | None:
         # retraction without a new value: no answer
         ("The answer is 100. Wait, that is wrong, the pairs overlap and", None),
         ("The final answer is 64. Hmm, no, I made a mistake in the second step.", None),
+        # a second thought that never comes back to the answer: still deciding
+        ("So the answer is 12.\n\nWait, the second case double counts the corners, so we", None),
+        ("The final answer is 30. Let me double-check the case with two red balls, where", None),
+        ("So the answer is 12.\n\nWait, let me verify: 3 * 4 = 12. Yes.", "12"),
     ],
 )
 def test_retractions(response: str, expected: str | None) -> None:

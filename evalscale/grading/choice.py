@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 
 from evalscale.grading.extract import (
+    DOUBT,
     Extraction,
     clean,
     extract_math,
@@ -40,14 +41,6 @@ _COMMIT = re.compile(
     r"|\b(?:my|final)\s+(?:answer|choice|pick|selection)\b\s*(?:is\b)?\s*[:：]?"
     r"|\bactually,?\s+(?:it'?s|it\s+is)\b)"
     r"[\s*_#`$]*"
-)
-# Deliberation after the last commitment: the model has not settled on it.
-_DOUBT = re.compile(
-    r"(?i)\b(?:wait|hmm+|hold\s+on|not\s+(?:sure|certain)|unsure|confus\w*|on\s+second\s+thought"
-    r"|let\s+me\s+(?:re-?check|check\s+again|think\s+again|double-?check)"
-    r"|I\s+(?:need\s+to|should)\s+(?:re-?)?(?:check|verify|confirm)"
-    r"|reconsider|another\s+(?:angle|approach|possibility)|(?:or|maybe|perhaps)\s+the\s+answer"
-    r"|answer\s+(?:is|could\s+be)\s+either)\b"
 )
 _OR_HEDGE = re.compile(r"\b[A-J]\)?\s+or\s+(?:option\s+)?\(?[A-J]\b")
 _RELATIVE_NOT = re.compile(r"(?i)^\s*not\s+[\w -]{1,30}?\s(?:is|are)\b\s*:?")
@@ -124,7 +117,7 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
         return None
     position, found = max(readable, key=lambda item: item[0])
     ends = [end for end in (text.find("\n", position), text.find(". ", position)) if end >= 0]
-    if _DOUBT.search(text[min(ends, default=len(text)) :][:DOUBT_WINDOW]):
+    if DOUBT.search(text[min(ends, default=len(text)) :][:DOUBT_WINDOW]):
         return Extraction(None)  # "So the answer would be J.\n\nBut wait, ..." : still deciding
     return found
 

@@ -70,6 +70,13 @@ _RESTATED = re.compile(
     r"(?i)\b(?:should\s+(?:be|have\s+been)|is\s+actually|it'?s\s+actually|actually,?\s+(?:it'?s|it\s+is)|instead\s+(?:it\s+is|it'?s|of)?"
     r"|correct\s+(?:answer|value|result|total|count)\s+is|(?:answer|result|total)\s+is\s+really)\s*:?\s*"
 )
+# A second thought after an answer ("Wait, let me double-check"): the model has not settled on it.
+DOUBT = re.compile(
+    r"(?i)\b(?:wait|hmm+|hold\s+on|not\s+(?:sure|certain)|unsure|confus\w*|on\s+second\s+thought"
+    r"|let\s+me\s+(?:re-?check|check\s+again|think\s+again|double-?check)"
+    r"|I\s+(?:need\s+to|should)\s+(?:re-?)?(?:check|verify|confirm)"
+    r"|reconsider|another\s+possibility|(?:or|maybe|perhaps)\s+the\s+answer|answer\s+(?:is|could\s+be)\s+either)\b"
+)
 _HEDGED = re.compile(r"(?i)\b(?:might|may|maybe|seems?|appears?|possibly|perhaps|could)\b")
 _CLOSING = re.compile(
     r"(?i)^(?:i\s+think\s+that'?s\s+(?:it|all|the\s+answer|right|correct)|that'?s\s+(?:it|all|the\s+answer"
@@ -379,11 +386,16 @@ def _balanced(text: str) -> str:
     return text
 
 
-def _retraction(tail: str) -> tuple[bool, str | None]:
-    """Read the text after the last marked answer: (retracted?, the corrected value if stated)."""
-    cue = _RETRACT_CUE.search(tail)
-    if cue is None:
+def _retraction(tail: str, answer: str) -> tuple[bool, str | None]:
+    """Read the text after the last marked answer: (retracted?, the corrected value if stated).
+
+    A correction ("it should be 15") gives its value; a plain statement that the answer is wrong,
+    or a second thought ("Wait, ...") that never comes back to the answer, gives none.
+    """
+    cues = [m for m in (_RETRACT_CUE.search(tail), DOUBT.search(tail)) if m is not None]
+    if not cues:
         return False, None
+    cue = min(cues, key=lambda m: m.start())
     after = tail[max(tail.rfind(". ", 0, cue.start()), tail.rfind("\n\n", 0, cue.start())) + 1 :]
     restated = list(_RESTATED.finditer(after))
     if restated:
@@ -394,7 +406,8 @@ def _retraction(tail: str) -> tuple[bool, str | None]:
     if concluded:
         return True, concluded
     negated = [m for m in _NEGATED.finditer(after) if not _HEDGED.search(_sentence_around(after, m.start()))]
-    return bool(negated), None
+    doubted = DOUBT.search(after) is not None and answer.strip("$ ") not in after
+    return bool(negated) or doubted, None
 
 
 def _sentence_around(text: str, index: int) -> str:
@@ -488,7 +501,7 @@ def _final_marked(text: str) -> tuple[bool, str | None]:
     if not cleaned:
         return False, None
     candidate, answer = cleaned[-1]
-    retracted, corrected = _retraction(text[candidate.end : candidate.end + TAIL])
+    retracted, corrected = _retraction(text[candidate.end : candidate.end + TAIL], answer)
     if retracted:
         return True, corrected
     return True, answer
