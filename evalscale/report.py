@@ -38,6 +38,7 @@ SUMMARY_SHOWN = {
     "mean_answer_tokens": "answer tok",
     "cut_share": "cut %",
     "no_answer_rate": "no answer %",
+    "disagreement_rate": "disagree %",
     "pass_at_k": "pass@k %",
     "maj_accuracy": "maj %",
 }
@@ -185,14 +186,24 @@ def write_report(paths: Sequence[Path], out: Path | None = None, reference_path:
             "[PDF](parallel.pdf)",
             "",
         ]
+    cross_checked = bool(summary["disagreement_rate"].notna().any())
+    shown = summary if cross_checked else summary.drop(columns="disagreement_rate")
     lines += [
         "## Per-cell summary",
         "",
-        markdown_table(summary, SUMMARY_SHOWN),
+        markdown_table(shown, SUMMARY_SHOWN),
         "",
         "kind: cap (no Wait), wait (Waits at the largest cap), grid (off the curve). cut %: samples whose",
         "thinking the cap closed. no answer %: samples without an extractable answer (counted wrong).",
         "pass@k and maj % use all k samples of a problem.",
+        *(
+            [
+                "disagree %: samples that math-verify grades otherwise (`evalscale grade RUN_DIR",
+                "cross_check=math_verify`; each one is listed in the run's report/disagreements.md).",
+            ]
+            if cross_checked
+            else []
+        ),
         "",
     ]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")

@@ -13,20 +13,11 @@ from evalscale.grading import Grade, check
 
 # Agreement of the current checker with the hand labels, measured by bench/grading.py; the floor only
 # ever goes up (raise it with the checker, never lower it to make a change pass).
-AGREEMENT_FLOOR = 0.77
+AGREEMENT_FLOOR = 0.98
 # False positives of the current checker, each read by hand: the checker work must empty this set.
 # Any false positive outside it fails the suite, and so does a listed case the checker now gets right
 # (then remove it from the list).
-KNOWN_FALSE_POSITIVES = frozenset(
-    {
-        "cotloop-json-q14-g9",
-        "tli-qwen2.5-14b_math500-thinking-305",
-        "zeroeval-gemma-2-9b-it-583",
-        "zeroeval-mmlu-Athene-70B-499",
-        "zeroeval-mmlu-Athene-70B-675",
-        "zeroeval-mmlu-Athene-70B-903",
-    }
-)
+KNOWN_FALSE_POSITIVES: frozenset[str] = frozenset()
 
 
 @pytest.fixture(scope="module")

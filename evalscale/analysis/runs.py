@@ -117,6 +117,7 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
         columns=["key", *CELL_COLUMNS, *VERDICT_COLUMNS],
     )
     frame["correct"] = frame["correct"].astype(bool)
+    frame["disagrees"] = _disagreements(run_dir, frame)
     budget = manifest.get("config", {}).get("budget", {}) or {}
     control = budget.get("control_range")
     info = RunInfo(
@@ -131,6 +132,15 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
         control_range=(float(control[0]), float(control[1])) if control else None,
     )
     return info, frame
+
+
+def _disagreements(run_dir: Path, frame: pd.DataFrame) -> pd.Series:
+    """1.0 where math-verify's cross-check verdict differs from ours, 0.0 where it agrees, NaN unchecked."""
+    from evalscale.grading.crosscheck import read_second_opinions
+
+    second = read_second_opinions(run_dir)
+    other = frame["key"].map(second)
+    return (other != frame["correct"]).astype(float).where(other.notna())
 
 
 def _verdicts(run_dir: Path, keys: set[str], grader: Grader | None) -> dict[str, dict[str, Any]]:

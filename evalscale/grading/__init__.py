@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from evalscale.grading.choice import extract_choice
 from evalscale.grading.equivalence import compare_texts
-from evalscale.grading.extract import extract_choice, extract_math
+from evalscale.grading.extract import extract_math
 from evalscale.grading.limits import WallTimeout, WorkerError, shared_pool
 
 Kind = Literal["math", "choice"]
@@ -35,20 +37,30 @@ class Grade:
     reason: str
 
 
-def check(response: str, gold: str, kind: Kind = "math", timeout: float = DEFAULT_TIMEOUT) -> Grade:
-    """Grade one response against its gold answer; `kind` is "math" or "choice" (gold is a letter)."""
+def check(
+    response: str,
+    gold: str,
+    kind: Kind = "math",
+    timeout: float = DEFAULT_TIMEOUT,
+    options: Sequence[str] | None = None,
+) -> Grade:
+    """Grade one response against its gold answer; `kind` is "math" or "choice" (gold is a letter).
+
+    `options` (choice only) are the option texts in shown order, so that an answer given as an
+    option's text or value can be matched to its letter.
+    """
     started = time.monotonic()
-    extracted, reason = extract(response, kind)
+    extracted, reason = extract(response, kind, options)
     if extracted is None:
         return Grade(False, None, reason)
     return judge(extracted, gold, kind, timeout - (time.monotonic() - started))
 
 
-def extract(response: str, kind: Kind) -> tuple[str | None, str]:
+def extract(response: str, kind: Kind, options: Sequence[str] | None = None) -> tuple[str | None, str]:
     """The answer found in a response and, when none, why (`no_answer` or `ambiguous`)."""
     if kind not in KINDS:
         raise ValueError(f"unknown answer kind {kind!r}; expected one of {', '.join(KINDS)}")
-    found = extract_choice(response) if kind == "choice" else extract_math(response)
+    found = extract_choice(response, options) if kind == "choice" else extract_math(response)
     if found.answer is None:
         return None, "ambiguous" if found.ambiguous else "no_answer"
     return found.answer, ""

@@ -1,9 +1,11 @@
-"""`evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=S]`: (re)grade stored runs.
+"""`evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=S] [cross_check=math_verify]`: (re)grade runs.
 
-Answers are extracted in-process; each distinct (answer, gold, kind) is judged
+Answers are extracted in-process (multiple-choice with the problem's stored options, so an
+answer given as an option's text counts); each distinct (answer, gold, kind) is judged
 once (memoised) by a pool of worker processes under a wall limit, with a progress
 bar. Verdicts replace `verdicts.jsonl` atomically; cells and generations are
-never touched.
+never touched. With `cross_check=math_verify`, math-verify grades every cell too and the
+disagreements are written to `report/disagreements.md` in the run dir (see crosscheck.py).
 """
 
 from __future__ import annotations
@@ -20,19 +22,29 @@ from tqdm import tqdm
 
 from evalscale.cli import split_arguments
 from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, fast_compare, judge
+from evalscale.grading.crosscheck import DISAGREEMENTS, cross_check, require_checker
 from evalscale.grading.limits import shared_pool
 from evalscale.records import CellRecord, Problem, Verdict, from_json_dict, to_json_dict
 from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, iter_run_dirs, read_jsonl, read_manifest
 
 DEFAULT_WORKERS = len(os.sched_getaffinity(0))  # the cores this process may use (SLURM, cgroups)
 KIND_OF: dict[str, Kind] = {"integer": "math", "math": "math", "choice": "choice"}
-USAGE = "usage: evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=SECONDS]"
+USAGE = "usage: evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=SECONDS] [cross_check=math_verify]"
 
 
 def grade_run(
-    run_dir: Path, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT, progress: bool = False
+    run_dir: Path,
+    workers: int = DEFAULT_WORKERS,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: bool = False,
+    second_checker: str = "",
 ) -> list[Verdict]:
-    """Grade every cell of a run directory, rewrite its verdicts.jsonl, and return the verdicts."""
+    """Grade every cell of a run directory, rewrite its verdicts.jsonl, and return the verdicts.
+
+    With `second_checker` ("math_verify"), also cross-check every cell (see crosscheck.py).
+    """
+    if second_checker:
+        require_checker(second_checker)
     read_manifest(run_dir)
     problems = {p.id: p for p in (from_json_dict(Problem, r) for r in read_jsonl(run_dir / PROBLEMS))}
     cells = [from_json_dict(CellRecord, r) for r in read_jsonl(run_dir / CELLS)]
@@ -45,7 +57,8 @@ def grade_run(
         kind = KIND_OF.get(problem.answer_type)
         if kind is None:
             raise StoreError(f"{run_dir}: problem {problem.id}: unknown answer_type {problem.answer_type!r}")
-        answer, reason = extract(cell.answer_text, kind)
+        options = problem.metadata.get("options") if kind == "choice" else None
+        answer, reason = extract(cell.answer_text, kind, options)
         extracted.append((answer, reason, problem.gold, kind))
     pending = sorted({(a, g, k) for a, _, g, k in extracted if a is not None})
     grades: dict[tuple[str, str, Kind], Grade] = {}
@@ -68,6 +81,8 @@ def grade_run(
         for cell, (answer, reason, gold, kind) in zip(cells, extracted, strict=True)
     ]
     _write_atomically(run_dir / VERDICTS, verdicts)
+    if second_checker:
+        cross_check(run_dir, cells, problems, dict(KIND_OF), verdicts, workers, timeout)
     return verdicts
 
 
@@ -86,16 +101,18 @@ def _write_atomically(path: Path, verdicts: list[Verdict]) -> None:
         raise
 
 
-def _parse_args(argv: list[str]) -> tuple[list[Path], int, float]:
+def _parse_args(argv: list[str]) -> tuple[list[Path], int, float, str]:
     arguments, options = split_arguments(
-        argv, {"workers": str(DEFAULT_WORKERS), "timeout": str(DEFAULT_TIMEOUT)}
+        argv, {"workers": str(DEFAULT_WORKERS), "timeout": str(DEFAULT_TIMEOUT), "cross_check": ""}
     )
     if not arguments:
         raise ValueError("no run directory given")
     workers, timeout = int(options["workers"]), float(options["timeout"])
     if workers < 1 or timeout <= 0:
         raise ValueError("workers must be at least 1 and timeout positive")
-    return [Path(argument) for argument in arguments], workers, timeout
+    if options["cross_check"]:
+        require_checker(options["cross_check"])
+    return [Path(argument) for argument in arguments], workers, timeout, options["cross_check"]
 
 
 def main(argv: list[str]) -> int:
@@ -104,11 +121,13 @@ def main(argv: list[str]) -> int:
         print(USAGE)
         return 0
     try:
-        paths, workers, timeout = _parse_args(argv)
+        paths, workers, timeout, second_checker = _parse_args(argv)
         run_dirs = list(iter_run_dirs(paths))
         for run_dir in run_dirs:
-            verdicts = grade_run(run_dir, workers=workers, timeout=timeout, progress=True)
+            verdicts = grade_run(run_dir, workers, timeout, progress=True, second_checker=second_checker)
             print(_summary(run_dir, verdicts))
+            if second_checker:
+                print(f"{run_dir}: disagreements with {second_checker} in {run_dir / DISAGREEMENTS}")
     except (ValueError, StoreError) as error:
         print(f"evalscale grade: {error}\n{USAGE}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from typing import Any
 
 import sympy
 
+from evalscale.grading.extract import number_word_value
 from evalscale.grading.parse import (
     PM,
     BaseNum,
@@ -51,23 +52,65 @@ def compare_texts(answer: str, gold: str) -> tuple[bool, str]:
 
 
 def _compare(answer: str, gold: str) -> tuple[bool, str]:
+    answer, gold = _digits_for_words(answer), _digits_for_words(gold)
+    if is_word_answer(answer) or is_word_answer(gold):
+        same = text_key(answer) == text_key(gold) and all(map(_wordlike, (answer, gold)))
+        return (True, "match") if same else (False, "mismatch")
     try:
         gold_value = parse_answer(gold)
     except ParseError:
-        return (True, "match") if text_key(answer) == text_key(gold) else (False, "mismatch")
-    if isinstance(gold_value, Text):
-        return (True, "match") if text_key(answer) == text_key(gold) else (False, "mismatch")
+        return (True, "match") if literal_key(answer) == literal_key(gold) else (False, "mismatch")
     try:
         answer_value = parse_answer(answer)
     except ParseError:
-        return (True, "match") if text_key(answer) == text_key(gold) else (False, "parse_error")
+        return (True, "match") if literal_key(answer) == literal_key(gold) else (False, "parse_error")
+    if isinstance(gold_value, Text) or isinstance(answer_value, Text):
+        return (True, "match") if literal_key(answer) == literal_key(gold) else (False, "mismatch")
     return (True, "match") if equivalent(answer_value, gold_value) else (False, "mismatch")
 
 
+_WRAPPERS = re.compile(r"\\(?:text|mbox|mathrm|textbf|textit|textrm|operatorname|mathbf)\s*\{([^{}]*)\}")
+
+
+_MATH_WORDS = re.compile(r"\b(?:sin|cos|tan|cot|sec|csc|log|ln|exp|sinh|cosh|tanh|arc\w+)\b")
+_CHOICE_WORD = re.compile(r"\(\s*[A-Z]\s*\)")
+
+
+def is_word_answer(text: str) -> bool:
+    """An answer made of words (a name, a day, `\\text{(C)}`): a word of three letters or more, no math."""
+    plain = _WRAPPERS.sub(r"\1", text).strip().strip("$").strip()
+    if _CHOICE_WORD.fullmatch(plain):
+        return True
+    if not re.fullmatch(r"[A-Za-z][A-Za-z' ()-]*\.?", plain) or _MATH_WORDS.search(plain):
+        return False
+    return re.search(r"[A-Za-z]{3,}", plain) is not None
+
+
+def _wordlike(text: str) -> bool:
+    """A word answer, or a bare letter that a choice-style gold `(C)` may be answered with."""
+    return (
+        is_word_answer(text)
+        or re.fullmatch(r"[\s$]*\(?[A-Z]\)?[\s$.]*", _WRAPPERS.sub(r"\1", text)) is not None
+    )
+
+
 def text_key(text: str) -> str:
-    """A word answer reduced to lowercase letters and digits (`\\text{(C)}` -> `c`)."""
-    text = re.sub(r"\\(?:text|mbox|mathrm|textbf|operatorname)\b", "", text)
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    """A word answer reduced to lowercase letters and digits (`\\text{(C)}` -> `c`); words only."""
+    return re.sub(r"[^a-z0-9]", "", _WRAPPERS.sub(r"\1", text).lower())
+
+
+def literal_key(text: str) -> str:
+    """An answer the parser cannot read, reduced only by markup and spacing: signs and operators stay."""
+    text = _WRAPPERS.sub(r"\1", text)
+    text = re.sub(r"\\(?:left|right|displaystyle|[,;:! ])|[\s$]", "", text)
+    return text.rstrip(".").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+
+
+def _digits_for_words(text: str) -> str:
+    """A number written in words (`four`, `\\text{twenty-one}`) as digits; other text unchanged."""
+    plain = _WRAPPERS.sub(r"\1", text).strip().strip("$").strip().rstrip(".")
+    value = number_word_value(plain) if re.fullmatch(r"[A-Za-z -]+", plain) else None
+    return value if value is not None else text
 
 
 def equivalent(answer: Value, gold: Value) -> bool:
@@ -124,7 +167,11 @@ def _canon(value: Value) -> Value:
 
 
 def _inequality_interval(rel: Rel) -> Value | None:
-    """`x > a` -> (a, oo); `a <= x < b` -> [a, b); None when not an inequality on one symbol."""
+    """`x > a` -> (a, oo); `a <= x < b` -> [a, b); `x != a` -> (-oo, a) U (a, oo); None when not an
+    inequality on one symbol."""
+    if rel.op == "!=" and isinstance(rel.lhs, sympy.Symbol) and isinstance(rel.rhs, sympy.Expr):
+        if not rel.rhs.free_symbols:
+            return Union((Seq("()", (-sympy.oo, rel.rhs)), Seq("()", (rel.rhs, sympy.oo))))
     ops = {"<", "<=", ">", ">="}
     if rel.op not in ops:
         return None
@@ -148,7 +195,8 @@ def _relations_equal(answer: Value, gold: Value) -> bool:
     if not isinstance(answer, Rel):
         return isinstance(gold, Rel) and _is_assignment(gold) and equivalent(answer, gold.rhs)
     if not isinstance(gold, Rel):
-        return _is_assignment(answer) and equivalent(answer.rhs, gold)
+        value = stated_value(answer)
+        return value is not None and equivalent(value, gold)
     if _is_assignment(answer) and _is_assignment(gold) and answer.lhs == gold.lhs:
         return equivalent(answer.rhs, gold.rhs)
     if answer.op != gold.op and _FLIP.get(answer.op) == gold.op:
@@ -167,18 +215,57 @@ def _relations_equal(answer: Value, gold: Value) -> bool:
     return not ratio.free_symbols and bool(ratio.is_positive)
 
 
+def stated_value(rel: Rel) -> Value | None:
+    """The value an equation chain states: its last side when that is a value (`p+q+r = 4+7+2 = 13` -> 13,
+    `(a,b) = (2,5)` -> (2,5)), its first side when only that is one (`7 = y` -> 7), else the right side
+    of an assignment (`y = 2x + 1`). None for other relations (inequalities, `x^2 = 2y`)."""
+    if rel.op != "=":
+        return None
+    sides: list[Value] = []
+    while isinstance(rel.lhs, Rel) and rel.lhs.op == "=":
+        sides.insert(0, rel.rhs)
+        rel = rel.lhs
+    if isinstance(rel.lhs, Rel):
+        return None
+    sides = [rel.lhs, rel.rhs, *sides]
+    if _is_constant(sides[-1]):
+        return sides[-1]
+    if _is_constant(sides[0]) and all(not _is_constant(side) for side in sides[1:]):
+        return sides[0]
+    return sides[-1] if len(sides) == 2 and isinstance(sides[0], sympy.Symbol) else None
+
+
+def _is_constant(value: Value) -> bool:
+    """A value free of variables (a number or a structure of numbers)."""
+    if isinstance(value, sympy.Expr):
+        return not value.free_symbols
+    if isinstance(value, Seq):
+        return all(_is_constant(item) for item in value.items)
+    if isinstance(value, Mat):
+        return all(_is_constant(item) for row in value.rows for item in row)
+    return isinstance(value, Percent | BaseNum) or (
+        isinstance(value, Union) and all(map(_is_constant, value.parts))
+    )
+
+
 def _is_assignment(rel: Value) -> bool:
     return isinstance(rel, Rel) and rel.op == "=" and isinstance(rel.lhs, sympy.Symbol)
 
 
 def _percent_equal(answer: Value, gold: Value) -> bool:
+    """x% equals a gold x% or the fraction x/100; equal to the plain number x only when that is a whole
+    number or at least 1 (a gold asked as "what percent", written without the sign) — never a fraction
+    below 1, so `0.25%` is not 1/4."""
     if isinstance(answer, Percent) and isinstance(gold, Percent):
         return scalars_equal(answer.value, gold.value)
     plain, percent = (gold, answer) if isinstance(answer, Percent) else (answer, gold)
     assert isinstance(percent, Percent)
     if not isinstance(plain, sympy.Expr):
         return False
-    return scalars_equal(plain, percent.value) or scalars_equal(plain, percent.value / 100)
+    if scalars_equal(plain, percent.value / 100):
+        return True
+    whole_or_large = plain.is_number and (plain.is_integer or bool(abs(plain) >= 1))
+    return bool(whole_or_large) and scalars_equal(plain, percent.value)
 
 
 def _digits(value: Value) -> str | None:

@@ -208,7 +208,19 @@ _GREEK = {
     "Psi",
     "Omega",
 }
-_RELATIONS = {"=": "=", "ne": "!=", "<": "<", ">": ">", "le": "<=", "ge": ">=", "in": "in", "approx": "="}
+_RELATIONS = {
+    "=": "=",
+    "ne": "!=",
+    "!=": "!=",
+    "<": "<",
+    ">": ">",
+    "le": "<=",
+    "<=": "<=",
+    "ge": ">=",
+    ">=": ">=",
+    "in": "in",
+    "approx": "=",
+}
 _UNIT_WORDS = (
     "degrees|degree|deg|units|unit|square|sq|cubic|cm|mm|km|meters|meter|metres|inches|inch|feet|foot|ft"
     "|yards|miles|mph|hours|hour|hrs|minutes|minute|min|seconds|second|sec|days|day|weeks|years|cents|cent"
@@ -232,10 +244,41 @@ class Token:
     text: str
 
 
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\(?:overline|bar|dot)\s*\{?(\d{1,12})\}?(?![\d])")
+_REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?")
+_REALS_MINUS = re.compile(
+    r"\(-\\infty,\\infty\)\s*(?:\\setminus|\\backslash|-)\s*([\[(])([^\[\]()]{1,200}),([^\[\]()]{1,200})([\])])"
+)
+
+
+def _repeating_decimal(match: re.Match[str]) -> str:
+    """`0.1\\overline{6}` -> `(16-1)/90`: a repeating decimal as an exact fraction (no evaluation here)."""
+    whole, fixed, period = match.group(1) or "0", match.group(2), match.group(3)
+    numerator = int(whole + fixed + period) - int(whole + fixed)
+    denominator = int("9" * len(period) + "0" * len(fixed))
+    return f"({numerator}/{denominator})"
+
+
+def _reals_minus(match: re.Match[str]) -> str:
+    """`R \\setminus [a, b]` -> `(-oo, a) U (b, oo)` (the complement of one interval)."""
+    first_end = ")" if match.group(1) == "[" else "]"
+    second_start = "(" if match.group(4) == "]" else "["
+    return rf"(-\infty,{match.group(2)}{first_end}\cup{second_start}{match.group(3)},\infty)"
+
+
 def normalize(text: str) -> str:
     """Rewrite notation variants into the forms the tokenizer expects (no evaluation)."""
+    text = re.sub(r"√\s*(\d+(?:\.\d+)?)", r"\\sqrt{\1}", text)  # `√117` is the root of 117, not √1 * 17
     for char, replacement in _UNICODE.items():
         text = text.replace(char, replacement)
+    text = _REPEATING.sub(_repeating_decimal, text)
+    approx = re.search(r"\\approx|≈", text)
+    if approx and re.search(r"\d", text[: approx.start()]):
+        text = text[: approx.start()]  # `\frac{\sqrt2}{2} \approx 0.707`: the exact value, not its rounding
+    text = re.sub(r"\\pmod\s*\{[^{}]*\}|\(\s*\\?(?:bmod|mod)\b[^()]*\)|\\bmod\s*\{?\w*\}?", "", text)
+    text = text.replace("\\equiv", "=").replace("≡", "=")
+    text = _REALS.sub(r"(-\\infty,\\infty)", text)
+    text = _REALS_MINUS.sub(_reals_minus, text)
     text = text.replace("{,}", ",").replace("\\%", "%").replace("\\$", "")
     text = _GROUPED.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), text)
     text = _DROP.sub("", text).strip()
@@ -265,7 +308,13 @@ def tokenize(text: str) -> list[Token]:
             name = _RENAME.get(name, name)
             if name in _TEXT_CMDS:
                 body, pos = _braced(text, pos)
-                tokens.append(Token("text", body.strip()))
+                body = body.strip()
+                if body in _FUNCS:  # `\operatorname{sin}` is \sin
+                    tokens.append(Token("cmd", body))
+                elif re.fullmatch(r"[a-zA-Z]", body) and name in {"mathrm", "operatorname", "mathit"}:
+                    tokens.append(Token("name", body))  # `\mathrm{x}` is the variable x
+                else:
+                    tokens.append(Token("text", body))
                 continue
             if name in {"{", "}", "|", "%", "_"} or name in {"<", ">", "*", "/", "=", "[", "]", "and"}:
                 tokens.append(Token("op", name))
@@ -421,7 +470,7 @@ class _Parser:
                 right = _arith(self.unary())
                 value = _arith(value) * right if op == "*" else _divide(_arith(value), right)
             elif self._starts_atom():
-                value = _arith(value) * _arith(self.power())
+                value = _product(value, self.power())
             else:
                 return value
 
@@ -667,6 +716,13 @@ def _arith(value: Value) -> sympy.Expr:
     if isinstance(value, sympy.Expr):
         return value
     raise ParseError(f"cannot do arithmetic on {type(value).__name__}")
+
+
+def _product(left: Value, right: Value) -> Value:
+    """Implicit multiplication; a scalar times a matrix scales each entry (`2\\begin{pmatrix}...`)."""
+    if isinstance(right, Mat) and isinstance(left, sympy.Expr):
+        return Mat(tuple(tuple(left * _arith(item) for item in row) for row in right.rows))
+    return _arith(left) * _arith(right)
 
 
 def _number(text: str) -> sympy.Rational:
