@@ -44,6 +44,10 @@ class ModelProfile:
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+class ProfileError(ValueError):
+    """A model profile does not fit its tokenizer (found before any engine loads)."""
+
+
 class Tokenizer(Protocol):
     """The part of a Hugging Face tokenizer that prompting uses."""
 
@@ -51,7 +55,7 @@ class Tokenizer(Protocol):
 
     def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]: ...
 
-    def decode(self, ids: list[int], skip_special_tokens: bool = ...) -> str: ...
+    def decode(self, ids: list[int], skip_special_tokens: bool = ..., **kwargs: Any) -> str: ...
 
     def apply_chat_template(self, conversation: list[dict[str, str]], **kwargs: Any) -> Any: ...
 
@@ -93,28 +97,58 @@ class PromptBuilder:
         text = str(text)
         if not text.rstrip().endswith(self.profile.think_open.strip()):
             text += self.profile.think_open  # some templates (R1, QwQ) open thinking themselves
-        return self._encode(text)
+        return self._encode(text, "its prompt")
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of token ids, special tokens kept."""
         return self.tokenizer.decode(list(ids), skip_special_tokens=False)
 
-    def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer.encode(text, add_special_tokens=False))
+    def _encode(self, text: str, what: str) -> list[int]:
+        """Ids of `text`; ProfileError unless they decode back to the same text."""
+        ids = list(self.tokenizer.encode(text, add_special_tokens=False))
+        back = self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        if back != text:
+            at = next(
+                (i for i, (a, b) in enumerate(zip(text, back, strict=False)) if a != b),
+                min(len(text), len(back)),
+            )
+            raise ProfileError(
+                f"the tokenizer of model {self.profile.name!r} ({_tokenizer_name(self.tokenizer)}) does not "
+                f"give back {what} after encoding it ({text[at : at + 24]!r} came back as "
+                f"{back[at : at + 24]!r}); a byte-level BPE tokenizer loaded as a SentencePiece one drops "
+                "spaces and newlines like this, so keep the model's config.json beside its tokenizer files"
+            )
+        return ids
+
+    def _stop_id(self, text: str) -> int:
+        """The single id of an answer stop text: the engine stops on ids, one token each."""
+        ids = self._encode(text, f"the answer_stop text {text!r}")
+        if len(ids) != 1:
+            raise ProfileError(
+                f"model profile {self.profile.name!r}: the answer_stop text {text!r} is {len(ids)} tokens "
+                f"{ids} with this tokenizer, but the engine stops on single token ids (it would stop on "
+                "the last piece alone); use a text that is one token, such as the chat template's end of turn"
+            )
+        return ids[0]
 
     def _forcing_ids(self) -> PromptIds:
         profile = self.profile
-        think_end = tuple(tuple(self._encode(text)) for text in profile.think_end)
+        think_end = tuple(tuple(self._encode(text, "the think_end text")) for text in profile.think_end)
         if not think_end or any(not sequence for sequence in think_end):
-            raise ValueError(f"model profile {profile.name!r}: think_end must name non-empty texts")
-        answer_stop = {self._encode(text)[-1] for text in profile.answer_stop if text}
+            raise ProfileError(f"model profile {profile.name!r}: think_end must name non-empty texts")
+        answer_stop = {self._stop_id(text) for text in profile.answer_stop}
         if self.tokenizer.eos_token_id is not None:
             answer_stop.add(self.tokenizer.eos_token_id)
         return PromptIds(
             think_end=think_end,
-            think_close=tuple(self._encode(profile.think_close)),
-            cap_close=tuple(self._encode(profile.cap_close)),
-            cap_close_newline=tuple(self._encode("\n" + profile.cap_close)),
-            extension=tuple(self._encode(profile.extension)),
+            think_close=tuple(self._encode(profile.think_close, "the think_close text")),
+            cap_close=tuple(self._encode(profile.cap_close, "the cap_close text")),
+            cap_close_newline=tuple(self._encode("\n" + profile.cap_close, "the cap_close text")),
+            extension=tuple(self._encode(profile.extension, "the extension text")),
             answer_stop=tuple(sorted(answer_stop)),
         )
+
+
+def _tokenizer_name(tokenizer: Tokenizer) -> str:
+    """Class and folder of a Hugging Face tokenizer, for messages."""
+    return f"{type(tokenizer).__name__} from {getattr(tokenizer, 'name_or_path', '?')}"

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from evalscale.backends import Backend, BackendError
 from evalscale.forcing import Grid, SampleMachine
-from evalscale.prompting import ModelProfile, PromptBuilder
+from evalscale.prompting import ModelProfile, ProfileError, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
 from evalscale.store import VERDICTS, RunStore, StoreError
 from evalscale.tasks import TaskError, load_problems
@@ -140,8 +140,11 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
     )
     profile = make_profile(config["model"])
     model_path = resolve_model_path(config["model"], int(config["seed"]))
-    builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
-    prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
+    try:
+        builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
+        prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
+    except ProfileError as error:
+        raise ConfigError(str(error)) from error
     max_model_len = config["engine"].get("max_model_len") or model_context_length(model_path)
     check_lengths(prompts, grid, builder, profile, int(max_model_len))
     config_hash = hash_config(config)

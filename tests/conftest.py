@@ -29,3 +29,16 @@ def toy_engine() -> Iterator[Any]:
     backend = VllmBackend(make_plan(config).model_path, engine, config["sampling"])
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="session")
+def family_tokenizers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Test tokenizer folders of the real model families, built from ../shared/tokenizers/qwen3."""
+    from family_tokenizers import FAMILIES, QWEN3_TOKENIZER, build_family_tokenizer
+
+    if not (QWEN3_TOKENIZER / "tokenizer.json").is_file():
+        pytest.skip(
+            f"the real Qwen3 tokenizer is not at {QWEN3_TOKENIZER} (CI puts it in ../shared/tokenizers)"
+        )
+    root = tmp_path_factory.mktemp("family-tokenizers")
+    return {family: build_family_tokenizer(family, root / family) for family in FAMILIES}
