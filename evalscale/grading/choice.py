@@ -8,8 +8,11 @@ is D, while a later discussion of another option ("Option D: ... contradicts the
 commitment. Within a commitment the leading letter wins (`C. **B is chiral**` is C); a
 commitment naming two options ("D4h (option A) or C2v (option D)") is ambiguous. A letter in
 parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is never read as a
-choice. When no letter is committed to and the options are known, an answer given as an
-option's text or value (`\\boxed{0.85}`) is matched against them.
+choice. A second thought after the last commitment ("So the answer is J.\\n\\nBut wait, ...") means
+the model has not settled: no answer. A JSON reply's `"answer"` field is decisive ("None of the
+above" is no letter). When no letter is committed to and the options are known, an answer given
+as an option's text or value (`\\boxed{0.85}`) is matched against them; without options the
+letters run A-J (MMLU-Pro has ten).
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 The part after thinking is read first (after the last `</think>`, `<|end_of_thought|>`,
 `<|im_start|>answer`); when it states no final answer (cut off), the last final answer
 marked in the thinking counts. Candidates are marked answers (`\\boxed{}`/`\\fbox{}`,
-"Final Answer:", "the answer is", "Answer:"); the one written last wins, unless the text
-after it retracts it ("Hold on, it should be 15" gives 15; "that is wrong" with no new
-value gives no answer). Without any marker, the concluding sentence is read for its value
-("So, the total comes to 41." gives 41), closing remarks such as "I think that's it"
-skipped. A response that simply stops (truncated, no final sentence) has no answer: an
-abstention is better than a fragment that may match by chance. Every pattern here is
-linear in the input, so megabyte responses stay fast.
+"Final Answer:", "the answer is", "Answer:", a JSON `"answer"` field); the one written last
+wins, unless the text after it retracts it ("Hold on, it should be 15" gives 15; "that is
+wrong", or a second thought that never returns to the answer, gives no answer). Recalled or
+supposed answers ("I remember the answer is 3/7", "If the answer is 12") never count. Without
+any marker, the concluding sentence is read for its value ("So, the total comes to 41." gives
+41; "There are 7 ways ..." gives 7), closing remarks such as "I think that's it" and a prompt
+turn that a base model went on to write skipped. A response that simply stops (truncated, no
+final sentence) has no answer: an abstention is better than a fragment that may match by
+chance. Every pattern here is linear in the input, so megabyte responses stay fast.
 """
 
 from __future__ import annotations
