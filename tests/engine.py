@@ -8,7 +8,7 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from evalscale.store import CELLS, read_jsonl
+from evalscale.store import CELLS, GENERATIONS, read_jsonl
 from evalscale.sweep import CONF_DIR
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,4 +27,12 @@ def cells_by_key(run_dir: Path) -> dict[str, dict[str, Any]]:
     cells = read_jsonl(run_dir / CELLS)
     by_key = {f"{c['problem_id']}|{c['sample']}|{c['cap']}|{c['waits']}": c for c in cells}
     assert len(by_key) == len(cells), "a cell was stored twice"
+    return by_key
+
+
+def generations_by_key(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The stored generations of a run, by key; fails on duplicates."""
+    records = read_jsonl(run_dir / GENERATIONS)
+    by_key = {record["key"]: record for record in records}
+    assert len(by_key) == len(records), "a generation was stored twice"
     return by_key

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine import cells_by_key, sweep_config
+from engine import cells_by_key, generations_by_key, sweep_config
 from openai_vllm_server import VllmServer, free_port
 from tiny_model import build_tiny_model
 
@@ -23,7 +23,7 @@ from evalscale.backends import BackendError
 from evalscale.backends.openai_server import OpenAIServerBackend
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.forcing import Request
-from evalscale.store import GENERATIONS, read_jsonl, read_manifest
+from evalscale.store import GENERATIONS, read_manifest
 from evalscale.sweep import generate, make_plan, run_sweep
 
 pytestmark = pytest.mark.engine
@@ -61,14 +61,6 @@ def sweep(server: VllmServer, model_dir: Path, run_dir: Path, *overrides: str) -
     """The sweep config of these tests on the `openai` engine pointed at `server`."""
     engine = ("engine=openai", f"engine.base_url={server.base_url}")
     return sweep_config(*SWEEP, *engine, f"model.path={model_dir}", f"run_dir={run_dir}", *overrides)
-
-
-def generations_by_key(run_dir: Path) -> dict[str, dict]:
-    """The stored generations of a run, by key; fails on duplicates."""
-    records = read_jsonl(run_dir / GENERATIONS)
-    by_key = {record["key"]: record for record in records}
-    assert len(by_key) == len(records), "a generation was stored twice"
-    return by_key
 
 
 @pytest.fixture(scope="session")

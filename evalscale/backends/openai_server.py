@@ -34,6 +34,15 @@ DEFAULTS: dict[str, Any] = {
 }
 SERVER_SIDE = ("max_model_len", "dtype", "quantization")  # read by the sweep; the server owns them
 RETRY_STATUS = (408, 429)  # client-side codes that mean "try again later"
+# What the in-process engine's SamplingParams default to. Sent explicitly: a server fills every field a
+# request leaves out from the model's generation_config.json (Qwen2.5-Instruct: top_k 20, repetition 1.05).
+NEUTRAL_SAMPLING = {
+    "top_k": -1,
+    "min_p": 0.0,
+    "repetition_penalty": 1.0,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+}
 
 
 class OpenAIServerBackend:
@@ -147,6 +156,7 @@ class OpenAIServerBackend:
             "min_tokens": request.min_tokens,
             "stop_token_ids": list(request.stop_token_ids),
             "seed": request.seed,
+            **NEUTRAL_SAMPLING,
             **self.sampling,
             "skip_special_tokens": False,
             "return_token_ids": True,
