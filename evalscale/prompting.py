@@ -26,6 +26,10 @@ class ModelProfile:
       `cap_close_newline`, a newline goes first unless thinking already ends
       with one (what s1 does).
     - `extension`: text appended to continue thinking ("Wait", bare).
+    - `extension_tokenization`: "ids" appends the extension's own ids;
+      "text" feeds what s1's code feeds: the thinking's text plus the
+      extension, re-tokenized as one string (after punctuation `.` + `Wait`
+      becomes the single token `.Wait`), see `PromptBuilder.extend`.
     - `answer_stop`: texts that end the answer (besides the tokenizer's EOS).
     """
 
@@ -37,6 +41,7 @@ class ModelProfile:
     cap_close: str
     cap_close_newline: bool = True
     extension: str = "Wait"
+    extension_tokenization: str = "ids"
     max_answer_tokens: int = 512
     answer_stop: tuple[str, ...] = ()
     system_prompt: str | None = None
@@ -73,6 +78,9 @@ class PromptIds:
         return tuple(sorted({sequence[-1] for sequence in self.think_end}))
 
 
+EXTENSION_TOKENIZATIONS = ("ids", "text")
+
+
 class PromptBuilder:
     """Turns problems into prompt ids and forcing texts into ids for one model."""
 
@@ -94,6 +102,19 @@ class PromptBuilder:
         if not text.rstrip().endswith(self.profile.think_open.strip()):
             text += self.profile.think_open  # some templates (R1, QwQ) open thinking themselves
         return self._encode(text)
+
+    def extend(self, thinking: Sequence[int]) -> list[int]:
+        """The thinking ids followed by the extension, tokenized as the profile says.
+
+        "text" (s1's code: `prompt += output.text + "Wait"`, the whole string
+        re-tokenized) may change the last tokens before the extension and,
+        where the model's ids were not the tokenizer's own split of their
+        text, earlier ones too; unchanged leading ids stay as they are, so the
+        engine's prefix cache still serves them.
+        """
+        if self.profile.extension_tokenization == "text":
+            return self._encode(self.decode(thinking) + self.profile.extension)
+        return [*thinking, *self.ids.extension]
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of token ids, special tokens kept."""

@@ -8,6 +8,7 @@ a 2-layer Qwen2 with head_dim 64 (what vLLM's CPU attention accepts).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
 CHAT_TEMPLATE = (
@@ -16,8 +17,17 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_tiny_model(directory: Path, seed: int = 0) -> Path:
-    """Write tokenizer + random Qwen2 weights into `directory` and return it."""
+def build_tiny_model(
+    directory: Path, seed: int = 0, padded_rows: int = 0, generation_config: dict[str, Any] | None = None
+) -> Path:
+    """Write tokenizer + random Qwen2 weights into `directory` and return it.
+
+    `padded_rows` embedding rows beyond the tokenizer's ids pad the vocabulary
+    (as Qwen3 pads 151,669 ids to 151,936 rows); `generation_config` is written
+    as the model's `generation_config.json` (the defaults a server applies).
+    """
+    import json
+
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
@@ -48,7 +58,7 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
     tokenizer.save_pretrained(directory)
     torch.manual_seed(seed)
     config = Qwen2Config(
-        vocab_size=len(tokenizer),
+        vocab_size=len(tokenizer) + padded_rows,
         hidden_size=128,
         intermediate_size=256,
         num_hidden_layers=2,
@@ -60,4 +70,7 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
         tie_word_embeddings=True,
     )
     Qwen2ForCausalLM(config).save_pretrained(directory)
+    if generation_config is not None:
+        path = directory / "generation_config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **generation_config}))
     return directory
