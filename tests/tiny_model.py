@@ -20,8 +20,15 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_tiny_model(directory: Path, seed: int = 0) -> Path:
-    """Write tokenizer + random Qwen2 weights into `directory` and return it."""
+def build_tiny_model(
+    directory: Path, seed: int = 0, padded_rows: int = 0, generation_config: dict[str, Any] | None = None
+) -> Path:
+    """Write tokenizer + random Qwen2 weights into `directory` and return it.
+
+    `padded_rows` embedding rows beyond the tokenizer's ids pad the vocabulary
+    (as Qwen3 pads 151,669 ids to 151,936 rows); `generation_config` is written
+    as the model's `generation_config.json` (the defaults a server applies).
+    """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2ForCausalLM
@@ -52,13 +59,16 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
     tokenizer.save_pretrained(directory)
     torch.manual_seed(seed)
     config = tiny_qwen2_config(
-        vocab_size=len(tokenizer),
+        vocab_size=len(tokenizer) + padded_rows,
         max_position_embeddings=2048,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=True,
     )
     Qwen2ForCausalLM(config).save_pretrained(directory)
+    if generation_config is not None:
+        path = directory / "generation_config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **generation_config}))
     return directory
 
 
