@@ -7,6 +7,7 @@ so budget forcing works on ids (never on re-tokenized text).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -128,9 +129,14 @@ class PromptBuilder:
         return list(self.tokenizer.encode(text, add_special_tokens=False))
 
     def _encode_checked(self, text: str, what: str) -> list[int]:
-        """Ids of `text`; ProfileError unless they decode back to the same text."""
+        """Ids of `text`; ProfileError unless they decode back to the same text.
+
+        Both sides are compared in Unicode NFKC form: a tokenizer's own normalizer
+        (Qwen's NFC) may rewrite characters, which the model then sees anyway.
+        """
         ids = self._encode(text)
         back = self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        text, back = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", back)
         if back != text:
             at = next(
                 (i for i, (a, b) in enumerate(zip(text, back, strict=False)) if a != b),
