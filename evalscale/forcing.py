@@ -15,6 +15,14 @@ point the machine asks for one *answer branch*: thinking prefix + closing text
 + answer. Running a machine with a one-cell grid is an independent
 (reference) run of that cell; both modes derive the same seed for the same
 segment, so they agree under greedy decoding and, given the seed, under sampling.
+
+When the extension is re-tokenized with the thinking text (s1's code, profile
+`extension_tokenization: text`), appending it may replace the trajectory's
+last tokens (`.` + `Wait` -> `.Wait`). The prefix model still holds: cells cut
+at or before that point are decided on the ids as generated (what an
+independent run of such a cell sees), every later cut counts positions in the
+re-tokenized ids (what the model saw and what s1 counts), and an independent
+run of a later cell makes the same replacement at the same stop.
 """
 
 from __future__ import annotations
@@ -87,10 +95,13 @@ def derive_seed(run_seed: int, *parts: object) -> int:
 
 @dataclass
 class _Branch:
-    """An answer branch: the thinking cut at `cut`, closed for `reason`."""
+    """An answer branch: the thinking cut at `cut` (by the cap or a stop), and what that prefix holds."""
 
     cut: int
     by_cap: bool
+    waits_used: int
+    forced_waits: int
+    segments: dict[str, int]  # the thinking segments in the prefix -> their seeds
     cells: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -109,6 +120,7 @@ class SampleMachine:
         run_seed: int,
         mode: str,
         decode: Callable[[Sequence[int]], str],
+        extend: Callable[[Sequence[int]], Sequence[int]] | None = None,
         tag: str = "",
         done_cells: Iterable[tuple[int, int]] = (),
     ) -> None:
@@ -121,6 +133,7 @@ class SampleMachine:
         self.run_seed = run_seed
         self.mode = mode
         self.decode = decode
+        self.extend = extend or (lambda thinking: [*thinking, *ids.extension])
         self.key_prefix = f"{problem_id}/{sample}{tag}"
         self.max_cap = max(grid.caps)
         self.max_waits = max(grid.waits)
@@ -155,8 +168,8 @@ class SampleMachine:
         """Take one finished generation; return follow-up requests and completed cells."""
         if result.key in self.branches:
             return [], self._close_branch(result)
-        requests = self._extend_thinking(result)
-        branches = self._open_branches()
+        requests, branches = self._extend_thinking(result)
+        branches += self._open_branches()
         if not self.open_cells:  # all decided early: on resume, when the largest cells are stored
             self.trajectory_done = True
             requests = []
@@ -179,27 +192,42 @@ class SampleMachine:
             seed=seed,
         )
 
-    def _extend_thinking(self, result: Result) -> list[Request]:
+    def _extend_thinking(self, result: Result) -> tuple[list[Request], list[Request]]:
+        """Take a thinking segment; (the next thinking request if any, answer branches opened early)."""
         self.thinking.extend(result.token_ids)
         if result.finish == "length" or len(self.thinking) >= self.max_cap:
             self.trajectory_done = True
-            return []
+            return [], []
         if result.stop_token_id is not None and not self._ends_thinking(result.stop_token_id):
             self.thinking.append(result.stop_token_id)  # last token of a multi-token delimiter only
             if len(self.thinking) >= self.max_cap:
-                return self._end()
-            return [self._thinking_request(min_tokens=0)]
+                return self._end(), []
+            return [self._thinking_request(min_tokens=0)], []
         position = len(self.thinking)
         if position < self.grid.min_thinking:
             self.forced.append(position)
         else:
             self.stops.append(position)
             if len(self.stops) > self.max_waits:
-                return self._end()
-        self.thinking.extend(self.ids.extension[: self.max_cap - position])
-        if len(self.thinking) >= self.max_cap:
-            return self._end()
-        return [self._thinking_request(min_tokens=1)]
+                return self._end(), []
+        return self._wait()
+
+    def _wait(self) -> tuple[list[Request], list[Request]]:
+        """Append the extension ("Wait") and continue thinking.
+
+        Cells cut at or before this point are decided first, on the ids as
+        generated: with text re-tokenization the extension may replace the last
+        tokens (`.` + `Wait` -> `.Wait`), which only the continuation sees.
+        """
+        branches = self._open_branches()
+        self.thinking = list(self.extend(self.thinking))[: self.max_cap]
+        length = len(self.thinking)  # positions before it are where later cuts count from
+        self.stops = [min(position, length) for position in self.stops]
+        self.forced = [min(position, length) for position in self.forced]
+        self.segment_starts = {name: min(start, length) for name, start in self.segment_starts.items()}
+        if length >= self.max_cap:
+            return self._end(), branches
+        return [self._thinking_request(min_tokens=1)], branches
 
     def _ends_thinking(self, stop_token_id: int) -> bool:
         """Whether the tokens just generated complete an end-of-thinking sequence.
@@ -243,10 +271,21 @@ class SampleMachine:
                 still_open.append((cap, waits))
                 continue
             cut, by_cap = decided
-            name = f"a{cut}{'c' if by_cap else 's'}"
+            # a stop cut names its stop: a re-tokenized Wait may bring a later stop to a used position
+            name = f"a{cut}c" if by_cap else f"a{cut}s{waits}"
             key = f"{self.key_prefix}/{name}"
-            if key not in self.branches:
-                self.branches[key] = _Branch(cut=cut, by_cap=by_cap)
+            if key not in self.branches:  # the prefix is final now: count what it holds
+                self.branches[key] = _Branch(
+                    cut=cut,
+                    by_cap=by_cap,
+                    waits_used=sum(1 for position in self.stops if position < cut),
+                    forced_waits=sum(1 for position in self.forced if position < cut),
+                    segments={
+                        segment: self.seeds[segment]
+                        for segment, start in self.segment_starts.items()
+                        if start < cut or start == 0
+                    },
+                )
                 requests.append(self._answer_request(key, name, cut, by_cap))
             self.branches[key].cells.append((cap, waits))
         self.open_cells = still_open
@@ -274,11 +313,6 @@ class SampleMachine:
     def _close_branch(self, result: Result) -> list[CellRecord]:
         branch = self.branches.pop(result.key)
         name = result.key.rsplit("/", 1)[1]
-        segments = {
-            segment: self.seeds[segment]
-            for segment, start in self.segment_starts.items()
-            if start < branch.cut or start == 0
-        }
         records = []
         for cap, waits in branch.cells:
             end_reason: EndReason = "cap" if branch.by_cap else ("stop" if waits == 0 else "waits_exhausted")
@@ -289,15 +323,15 @@ class SampleMachine:
                     cap=cap,
                     waits=waits,
                     mode=self.mode,
-                    waits_used=sum(1 for position in self.stops if position < branch.cut),
-                    forced_waits=sum(1 for position in self.forced if position < branch.cut),
+                    waits_used=branch.waits_used,
+                    forced_waits=branch.forced_waits,
                     thinking_tokens=branch.cut,
                     end_reason=end_reason,
                     answer_text=self.decode(result.token_ids),
                     answer_tokens=len(result.token_ids),
                     answer_finish=result.finish,
                     trajectory=self.trajectory_key,
-                    seeds={**segments, name: self.seeds[name]},
+                    seeds={**branch.segments, name: self.seeds[name]},
                 )
             )
         return records

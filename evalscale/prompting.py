@@ -7,6 +7,7 @@ so budget forcing works on ids (never on re-tokenized text).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -26,6 +27,10 @@ class ModelProfile:
       `cap_close_newline`, a newline goes first unless thinking already ends
       with one (what s1 does).
     - `extension`: text appended to continue thinking ("Wait", bare).
+    - `extension_tokenization`: "ids" appends the extension's own ids;
+      "text" feeds what s1's code feeds: the thinking's text plus the
+      extension, re-tokenized as one string (after punctuation `.` + `Wait`
+      becomes the single token `.Wait`), see `PromptBuilder.extend`.
     - `answer_stop`: texts that end the answer (besides the tokenizer's EOS).
     """
 
@@ -37,6 +42,7 @@ class ModelProfile:
     cap_close: str
     cap_close_newline: bool = True
     extension: str = "Wait"
+    extension_tokenization: str = "ids"
     max_answer_tokens: int = 512
     answer_stop: tuple[str, ...] = ()
     system_prompt: str | None = None
@@ -77,6 +83,9 @@ class PromptIds:
         return tuple(sorted({sequence[-1] for sequence in self.think_end}))
 
 
+EXTENSION_TOKENIZATIONS = ("ids", "text")
+
+
 class PromptBuilder:
     """Turns problems into prompt ids and forcing texts into ids for one model."""
 
@@ -97,16 +106,37 @@ class PromptBuilder:
         text = str(text)
         if not text.rstrip().endswith(self.profile.think_open.strip()):
             text += self.profile.think_open  # some templates (R1, QwQ) open thinking themselves
-        return self._encode(text, "its prompt")
+        return self._encode_checked(text, "its prompt")
+
+    def extend(self, thinking: Sequence[int]) -> list[int]:
+        """The thinking ids followed by the extension, tokenized as the profile says.
+
+        "text" (s1's code: `prompt += output.text + "Wait"`, the whole string
+        re-tokenized) may change the last tokens before the extension and,
+        where the model's ids were not the tokenizer's own split of their
+        text, earlier ones too; unchanged leading ids stay as they are, so the
+        engine's prefix cache still serves them.
+        """
+        if self.profile.extension_tokenization == "text":
+            return self._encode(self.decode(thinking) + self.profile.extension)
+        return [*thinking, *self.ids.extension]
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of token ids, special tokens kept."""
         return self.tokenizer.decode(list(ids), skip_special_tokens=False)
 
-    def _encode(self, text: str, what: str) -> list[int]:
-        """Ids of `text`; ProfileError unless they decode back to the same text."""
-        ids = list(self.tokenizer.encode(text, add_special_tokens=False))
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def _encode_checked(self, text: str, what: str) -> list[int]:
+        """Ids of `text`; ProfileError unless they decode back to the same text.
+
+        Both sides are compared in Unicode NFKC form: a tokenizer's own normalizer
+        (Qwen's NFC) may rewrite characters, which the model then sees anyway.
+        """
+        ids = self._encode(text)
         back = self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        text, back = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", back)
         if back != text:
             at = next(
                 (i for i, (a, b) in enumerate(zip(text, back, strict=False)) if a != b),
@@ -122,7 +152,7 @@ class PromptBuilder:
 
     def _stop_id(self, text: str) -> int:
         """The single id of an answer stop text: the engine stops on ids, one token each."""
-        ids = self._encode(text, f"the answer_stop text {text!r}")
+        ids = self._encode_checked(text, f"the answer_stop text {text!r}")
         if len(ids) != 1:
             raise ProfileError(
                 f"model profile {self.profile.name!r}: the answer_stop text {text!r} is {len(ids)} tokens "
@@ -133,7 +163,9 @@ class PromptBuilder:
 
     def _forcing_ids(self) -> PromptIds:
         profile = self.profile
-        think_end = tuple(tuple(self._encode(text, "the think_end text")) for text in profile.think_end)
+        think_end = tuple(
+            tuple(self._encode_checked(text, "the think_end text")) for text in profile.think_end
+        )
         if not think_end or any(not sequence for sequence in think_end):
             raise ProfileError(f"model profile {profile.name!r}: think_end must name non-empty texts")
         answer_stop = {self._stop_id(text) for text in profile.answer_stop}
@@ -141,10 +173,10 @@ class PromptBuilder:
             answer_stop.add(self.tokenizer.eos_token_id)
         return PromptIds(
             think_end=think_end,
-            think_close=tuple(self._encode(profile.think_close, "the think_close text")),
-            cap_close=tuple(self._encode(profile.cap_close, "the cap_close text")),
-            cap_close_newline=tuple(self._encode("\n" + profile.cap_close, "the cap_close text")),
-            extension=tuple(self._encode(profile.extension, "the extension text")),
+            think_close=tuple(self._encode_checked(profile.think_close, "the think_close text")),
+            cap_close=tuple(self._encode_checked(profile.cap_close, "the cap_close text")),
+            cap_close_newline=tuple(self._encode_checked("\n" + profile.cap_close, "the cap_close text")),
+            extension=tuple(self._encode_checked(profile.extension, "the extension text")),
             answer_stop=tuple(sorted(answer_stop)),
         )
 

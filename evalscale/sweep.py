@@ -22,8 +22,9 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from evalscale.backends import Backend, BackendError
+from evalscale.backends.sampling import sampling_settings
 from evalscale.forcing import Grid, SampleMachine
-from evalscale.prompting import ModelProfile, ProfileError, PromptBuilder
+from evalscale.prompting import EXTENSION_TOKENIZATIONS, ModelProfile, ProfileError, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
 from evalscale.store import VERDICTS, RunStore, StoreError
 from evalscale.tasks import TaskError, load_problems
@@ -118,8 +119,10 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if int(config["samples"]) < 1:
         raise ConfigError(f"samples must be at least 1, got {config['samples']}")
-    if float(config["sampling"]["temperature"]) < 0:
-        raise ConfigError(f"sampling.temperature must be >= 0, got {config['sampling']['temperature']}")
+    try:
+        sampling_settings(config["sampling"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
     check_data_parallel(config["engine"])
     shard = parse_shard(str(config["shard"])) if config.get("shard") else None
     budget = config["budget"]
@@ -181,6 +184,12 @@ def _as_list(value: Any, name: str) -> list[Any]:
 
 def make_profile(model: dict[str, Any]) -> ModelProfile:
     """The ModelProfile of a `conf/model/*.yaml` node."""
+    tokenization = model.get("extension_tokenization") or "ids"
+    if tokenization not in EXTENSION_TOKENIZATIONS:
+        raise ConfigError(
+            f"model.extension_tokenization must be one of {', '.join(EXTENSION_TOKENIZATIONS)}, "
+            f"got {tokenization!r}"
+        )
     try:
         return ModelProfile(
             name=str(model["name"]),
@@ -191,6 +200,7 @@ def make_profile(model: dict[str, Any]) -> ModelProfile:
             cap_close=model["cap_close"],
             cap_close_newline=bool(model.get("cap_close_newline", True)),
             extension=model.get("extension", "Wait"),
+            extension_tokenization=tokenization,
             max_answer_tokens=int(model.get("max_answer_tokens", 512)),
             answer_stop=tuple(model.get("answer_stop") or ()),
             system_prompt=model.get("system_prompt"),
@@ -285,6 +295,11 @@ def make_manifest(plan: SweepPlan) -> dict[str, Any]:
         "model_fingerprint": fingerprint_model(plan.model_path),
         "data_fingerprint": hashlib.sha256(problems_blob.encode()).hexdigest(),
         "expected_cells": len(plan.problems) * plan.cells_per_problem,
+        "sampling": {
+            **sampling_settings(plan.config["sampling"]),
+            "max_thinking_tokens": max(plan.grid.caps),
+            "max_answer_tokens": plan.profile.max_answer_tokens,
+        },
     }
 
 
@@ -324,6 +339,7 @@ def machines_for(plan: SweepPlan, done: set[str]) -> Iterator[SampleMachine]:
                     run_seed=int(config["seed"]),
                     mode=config["mode"],
                     decode=plan.builder.decode,
+                    extend=plan.builder.extend,
                     tag=tag,
                     done_cells=[cell for cell in grid.cells if cell_key(problem.id, sample, *cell) in done],
                 )

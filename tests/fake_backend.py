@@ -14,7 +14,7 @@ from collections import deque
 from evalscale.forcing import Request, Result
 from evalscale.prompting import PromptIds
 
-EOS, END_THINK, WAIT, NEWLINE, CLOSE, FINAL = 1, 2, 3, 4, 5, 6
+EOS, END_THINK, WAIT, NEWLINE, CLOSE, FINAL, MERGED_WAIT = 1, 2, 3, 4, 5, 6, 7
 FIRST_WORD = 10
 VOCAB = 40
 
@@ -34,6 +34,17 @@ def fake_ids(think_end: tuple[tuple[int, ...], ...] = ((END_THINK,),)) -> Prompt
 def fake_decode(ids: object) -> str:
     """Text of fake ids: newline tokens decode to a newline."""
     return "".join("\n" if token == NEWLINE else f"<{token}>" for token in ids)  # type: ignore[attr-defined]
+
+
+def fake_text_extend(thinking: object) -> list[int]:
+    """Like re-tokenizing thinking text + "Wait": a "punctuation" token (multiple of 4) merges with
+    Wait into one token, and after a multiple of 5 the merge takes that token in too (tail shrinks by 2)."""
+    ids = list(thinking)  # type: ignore[call-overload]
+    if len(ids) >= 2 and ids[-1] % 4 == 0 and ids[-2] % 5 == 0:
+        return [*ids[:-2], MERGED_WAIT]
+    if ids and ids[-1] % 4 == 0:
+        return [*ids[:-1], MERGED_WAIT]
+    return [*ids, WAIT]
 
 
 class ScriptedModel:

@@ -25,6 +25,7 @@ QUESTIONS = (
     "Which gas is noble?\n\nA) N2\nB) Ar\nC) O2\nD) CO2",
     "  Ünïcode — π ≈ 3.14159; ∑ 1/n² = π²/6 ?  ",
 )
+DECOMPOSED = "Caf\u0065\u0301 costs 3\u00a0€."  # e + combining acute: Qwen's NFC normalizer composes it
 IM_START, IM_END, THINK, END_THINK = 151644, 151645, 151667, 151668
 R1_EOS, R1_USER, R1_ASSISTANT, R1_BOS, R1_THINK, R1_END_THINK = 151643, 151644, 151645, 151646, 151648, 151649
 WAIT, NEWLINE, DOUBLE_NEWLINE, ANSWER, FINAL_ANSWER = 14190, 198, 271, 9217, (19357, 21806, 25)
@@ -106,6 +107,8 @@ def test_prompt_ids_are_the_families_own_rendering(plans: dict[str, SweepPlan], 
         text = expected_prompt(profile, question)
         assert ids == tokenizer.encode(text, add_special_tokens=False)
         assert tokenizer.decode(ids, skip_special_tokens=False) == text
+    normalized = builder.prompt_ids(DECOMPOSED)  # a normalizer's rewrite is no round-trip failure
+    assert tokenizer.decode(normalized, skip_special_tokens=False).count("Café") == 1
     for problem in plans[profile].problems:  # the task's own prompts go the same way
         assert plans[profile].prompts[problem.id] == builder.prompt_ids(problem.question)
 

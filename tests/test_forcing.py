@@ -9,23 +9,28 @@ from fake_backend import (
     CLOSE,
     END_THINK,
     FINAL,
+    MERGED_WAIT,
     NEWLINE,
     WAIT,
     FakeBackend,
     ScriptedModel,
     fake_decode,
     fake_ids,
+    fake_text_extend,
 )
 
-from evalscale.forcing import Grid, Request, SampleMachine
+from evalscale.forcing import Grid, Request, Result, SampleMachine
 from evalscale.prompting import PromptIds
 from evalscale.runner import SweepRunner
 from evalscale.store import CELLS, GENERATIONS, RunStore, read_jsonl
 
 GRID = Grid(caps=(4, 8, 16, 32, 64), waits=(0, 1, 2, 4))
+AGREEING = ("thinking_tokens", "end_reason", "waits_used", "answer_text", "answer_tokens", "seeds")
 
 
-def machines(mode: str, grid: Grid = GRID, ids: PromptIds | None = None, problems: int = 12, done=()):
+def machines(
+    mode: str, grid: Grid = GRID, ids: PromptIds | None = None, problems: int = 12, done=(), extend=None
+):
     """Machines for `problems` prompts, as the sweep builds them."""
     groups = [grid] if mode == "shared" else [Grid((c,), (w,), grid.min_thinking) for c, w in grid.cells]
     for index in range(problems):
@@ -40,6 +45,7 @@ def machines(mode: str, grid: Grid = GRID, ids: PromptIds | None = None, problem
                 run_seed=0,
                 mode=mode,
                 decode=fake_decode,
+                extend=extend,
                 tag="" if mode == "shared" else f"/C{group.caps[0]}W{group.waits[0]}",
                 done_cells=done,
             )
@@ -73,9 +79,41 @@ def test_shared_and_independent_agree_in_every_cell(tmp_path: Path) -> None:
     shared = run(tmp_path, "shared")
     independent = run(tmp_path, "independent")
     assert shared.keys() == independent.keys()
-    fields = ("thinking_tokens", "end_reason", "waits_used", "answer_text", "answer_tokens", "seeds")
     for key in shared:
-        assert {f: shared[key][f] for f in fields} == {f: independent[key][f] for f in fields}, key
+        assert {f: shared[key][f] for f in AGREEING} == {f: independent[key][f] for f in AGREEING}, key
+
+
+@pytest.mark.parametrize("waits", [(0, 1, 2, 4), (1, 3)])
+def test_text_extension_keeps_shared_and_independent_identical(tmp_path: Path, waits: tuple) -> None:
+    grid = Grid(caps=(4, 8, 16, 32, 64), waits=waits)
+    model = ScriptedModel(stop_every=4)
+    shared = run(tmp_path, "shared", FakeBackend(model), grid=grid, extend=fake_text_extend, problems=20)
+    independent = run(
+        tmp_path, "independent", FakeBackend(model), grid=grid, extend=fake_text_extend, problems=20
+    )
+    assert shared.keys() == independent.keys()
+    for key in shared:
+        assert {f: shared[key][f] for f in AGREEING} == {f: independent[key][f] for f in AGREEING}, key
+    for cell in shared.values():
+        assert cell["thinking_tokens"] <= cell["cap"] and cell["waits_used"] <= cell["waits"]
+    ids_mode = run(tmp_path / "ids", "shared", FakeBackend(model), grid=grid, problems=20)
+    assert ids_mode != shared, "the merged Wait changes what the model sees"
+
+
+def test_text_extension_replaces_the_tail_and_cells_before_it_keep_the_generated_ids() -> None:
+    machine = next(
+        machines("shared", grid=Grid(caps=(64,), waits=(0, 1)), problems=1, extend=fake_text_extend)
+    )
+    (first,) = machine.start()
+    requests, _ = machine.feed(Result(first.key, (11, 15, 12), "stop", END_THINK))
+    prompt = first.prompt_ids
+    by_key = {request.key.rsplit("/", 1)[1]: request for request in requests}
+    assert by_key["t1"].prompt_ids == (*prompt, 11, MERGED_WAIT), "15 and 12 merged with Wait"
+    assert by_key["t1"].max_tokens == 64 - 2 and by_key["t1"].min_tokens == 1
+    assert by_key["a3s0"].prompt_ids == (*prompt, 11, 15, 12, CLOSE), "the W=0 cell as generated"
+    requests, _ = machine.feed(Result(by_key["t1"].key, (13,), "stop", END_THINK))
+    assert [request.key.rsplit("/", 1)[1] for request in requests] == ["a3s1"], "same position, other prefix"
+    assert requests[0].prompt_ids == (*prompt, 11, MERGED_WAIT, 13, CLOSE)
 
 
 def test_shared_generates_far_fewer_tokens_than_independent(tmp_path: Path) -> None:

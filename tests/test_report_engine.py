@@ -9,6 +9,7 @@ import pytest
 from engine import sweep_config
 
 from evalscale import compare, report
+from evalscale.backends.sampling import sampling_settings
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.sweep import generate, make_plan
 
@@ -23,7 +24,7 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory, toy_engine: VllmBackend) -
     run_dir = tmp_path_factory.mktemp("toy") / "run"
     overrides = [f"budget.caps=[{','.join(map(str, CAPS))}]", "budget.waits=[0,1]", "limit=8", "samples=2"]
     overrides += ["sampling.temperature=1.0", f"run_dir={run_dir}", "progress=false"]
-    greedy, toy_engine.sampling = toy_engine.sampling, {"temperature": 1.0, "top_p": 1.0}
+    greedy, toy_engine.sampling = toy_engine.sampling, sampling_settings({"temperature": 1.0})
     try:
         assert generate(make_plan(sweep_config(*overrides)), toy_engine) == "complete"
     finally:

@@ -46,21 +46,15 @@ def completion_result(
         stop_token_id = token_ids[-1]
     if stop_token_id is not None and token_ids and token_ids[-1] == stop_token_id:
         token_ids = token_ids[:-1]
-    if vocab_size is not None and any(token_id >= vocab_size for token_id in token_ids):
+    outside = [token_id for token_id in token_ids if vocab_size is not None and token_id >= vocab_size]
+    if outside:
         raise BackendError(
-            f"request {key}: the model produced a token id outside the tokenizer's vocabulary "
-            f"({vocab_size}); its embedding is padded. Lower top_p or decode greedily."
+            f"request {key}: the model produced token id {outside[0]}, beyond the tokenizer's {vocab_size} "
+            "ids: its embedding is padded and those rows were not masked (evalscale masks them when it can "
+            "read the model's config.json)"
         )
     finish = "length" if finish_reason == "length" else "stop"
     return Result(key=key, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
-
-
-def sampling_settings(sampling: dict[str, Any]) -> dict[str, float]:
-    """The run's temperature and top_p as numbers (greedy, full nucleus when unset)."""
-    return {
-        "temperature": float(sampling.get("temperature", 0.0)),
-        "top_p": float(sampling.get("top_p", 1.0)),
-    }
 
 
 BACKENDS = {

@@ -20,7 +20,8 @@ from typing import Any
 
 import httpx
 
-from evalscale.backends import BackendError, completion_result, sampling_settings
+from evalscale.backends import BackendError, completion_result
+from evalscale.backends.sampling import padding_bias, sampling_settings
 from evalscale.forcing import Request, Result
 
 DEFAULTS: dict[str, Any] = {
@@ -55,6 +56,10 @@ class OpenAIServerBackend:
         self.backoff_seconds = float(options["backoff_seconds"])
         self.sampling = sampling_settings(sampling)
         self.vocab_size = _vocab_size(model_path)
+        bias = padding_bias(self.vocab_size, _model_vocab_size(model_path))
+        self.padding_fields = (
+            {"logit_bias": {str(token_id): value for token_id, value in bias.items()}} if bias else {}
+        )
         self.in_flight = 0  # HTTP requests on the wire now (loop thread only)
         self.max_in_flight = 0  # the most there ever were at once
         self._pending = 0
@@ -147,7 +152,8 @@ class OpenAIServerBackend:
             "min_tokens": request.min_tokens,
             "stop_token_ids": list(request.stop_token_ids),
             "seed": request.seed,
-            **self.sampling,
+            **self.sampling,  # every field, so the server's generation_config.json fills none
+            **self.padding_fields,
             "skip_special_tokens": False,
             "return_token_ids": True,
         }
@@ -203,6 +209,16 @@ def _server_message(response: httpx.Response) -> str:
     if isinstance(body, dict) and "message" in body:
         return str(body["message"])
     return response.text[:500]
+
+
+def _model_vocab_size(model_path: str) -> int | None:
+    """Rows of the model's embedding (`vocab_size` of its config), or None when the config is not here."""
+    from transformers import AutoConfig
+
+    try:
+        return int(AutoConfig.from_pretrained(model_path).vocab_size)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
 
 
 def _vocab_size(model_path: str) -> int | None:

@@ -17,7 +17,8 @@ from vllm import EngineArgs, LLMEngine, SamplingParams  # noqa: E402
 from vllm.inputs import TokensPrompt  # noqa: E402
 from vllm.sampling_params import RequestOutputKind  # noqa: E402
 
-from evalscale.backends import BackendError, completion_result, sampling_settings  # noqa: E402
+from evalscale.backends import BackendError, completion_result  # noqa: E402
+from evalscale.backends.sampling import padding_bias, sampling_settings  # noqa: E402
 from evalscale.forcing import Request, Result  # noqa: E402
 
 ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_stats": True}
@@ -37,20 +38,12 @@ class VllmBackend:
             raise BackendError(f"vLLM cannot start with this engine config: {error}") from error
         self.sampling = sampling_settings(sampling)
         self.vocab_size = len(self.engine.get_tokenizer())
+        self.padding_bias = padding_bias(self.vocab_size, self.engine.model_config.get_vocab_size())
         self._pending: set[str] = set()
 
     def submit(self, request: Request) -> None:
         """Add a request to the running engine."""
-        params = SamplingParams(
-            **self.sampling,
-            max_tokens=request.max_tokens,
-            min_tokens=request.min_tokens,
-            stop_token_ids=list(request.stop_token_ids),
-            seed=request.seed,
-            skip_special_tokens=False,
-            detokenize=False,
-            output_kind=RequestOutputKind.FINAL_ONLY,
-        )
+        params = sampling_params(self.sampling, self.padding_bias, request)
         self.engine.add_request(request.key, TokensPrompt(prompt_token_ids=list(request.prompt_ids)), params)
         self._pending.add(request.key)
 
@@ -86,3 +79,18 @@ class VllmBackend:
     def close(self) -> None:
         """Shut the engine down."""
         self.engine.engine_core.shutdown()
+
+
+def sampling_params(settings: dict[str, Any], bias: dict[int, float], request: Request) -> SamplingParams:
+    """vLLM's SamplingParams for one request: every sampling field, the padding bias, the request's limits."""
+    return SamplingParams(
+        **settings,
+        max_tokens=request.max_tokens,
+        min_tokens=request.min_tokens,
+        stop_token_ids=list(request.stop_token_ids),
+        seed=request.seed,
+        logit_bias=bias or None,
+        skip_special_tokens=False,
+        detokenize=False,
+        output_kind=RequestOutputKind.FINAL_ONLY,
+    )
