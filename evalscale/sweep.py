@@ -384,9 +384,8 @@ def finish_run(run_dir: Path, config: dict[str, Any]) -> None:
     if config.get("grade"):
         from evalscale.grading.command import grade_run
 
-        verdicts = grade_run(run_dir, progress=bool(config.get("progress")))
-        correct = sum(verdict.correct for verdict in verdicts)
-        print(f"evalscale: graded {len(verdicts)} cells, {correct} correct", file=sys.stderr)
+        graded = grade_run(run_dir, progress=bool(config.get("progress")))
+        print(f"evalscale: graded {graded.cells} cells, {graded.correct} correct", file=sys.stderr)
     if config.get("report") and (run_dir / VERDICTS).exists():
         from evalscale.report import write_report
 

@@ -27,7 +27,8 @@ from evalscale.analysis.metrics import (
     scaling,
     shared_range,
 )
-from evalscale.analysis.tables import majority_correct, vote_key, vote_sizes
+from evalscale.analysis.tables import majority_correct, vote_sizes
+from evalscale.analysis.votes import vote_key
 from evalscale.records import Verdict
 
 S1_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "s1"
