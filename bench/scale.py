@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -49,28 +50,28 @@ from evalscale.sweep import SweepPlan, generate
 CAPS = (1024, 2048, 4096, 8192, 16384)
 WAITS = (0, 1, 2, 4, 8)
 SPECIALS = {"<|im_end|>": 1, "</think>": 2, "Wait": 3, "\n": 4, "<|im_start|>": 5, "answer": 6, "<think>": 7}
+SPECIAL_PATTERN = re.compile("(" + "|".join(map(re.escape, SPECIALS)) + ")")
 FIRST_WORD = 1000
 VOCAB = 151_000
-WORDS = [f" w{index:02d}" for index in range(64)]  # about 4 characters a token, like real text
-POOL = np.random.default_rng(0).integers(FIRST_WORD, VOCAB, size=1 << 20).tolist()
+TEXT_OF = np.array([f" w{token % 100:02d}".encode() for token in range(VOCAB)], dtype="S4")  # 4 bytes a token
+TEXT_OF[list(SPECIALS.values())] = [b"<|e>", b"</t>", b"Wait", b"   \n", b"<|s>", b"ans:", b"<th>"]
+POOL = np.random.default_rng(0).integers(FIRST_WORD, VOCAB, size=1 << 20)
 
 
 class FastTokenizer:
-    """A tokenizer for the fake model: markers are one token each, other text one token per character."""
+    """A tokenizer for the fake model: markers are one token each, other text one token per character;
+    every token decodes to 4 characters (about what a real token does)."""
 
     eos_token_id = SPECIALS["<|im_end|>"]
 
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
         ids: list[int] = []
-        while text:
-            special = next((s for s in SPECIALS if text.startswith(s)), None)
-            ids.append(SPECIALS[special] if special else FIRST_WORD + ord(text[0]) % 1000)
-            text = text[len(special) if special else 1 :]
+        for part in SPECIAL_PATTERN.split(text):
+            ids.extend([SPECIALS[part]] if part in SPECIALS else (FIRST_WORD + ord(c) % 1000 for c in part))
         return ids
 
     def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
-        names = {token: text for text, token in SPECIALS.items()}
-        return "".join(names.get(token) or WORDS[token & 63] for token in ids)
+        return TEXT_OF[np.asarray(ids, dtype=np.int64)].tobytes().decode()
 
     def apply_chat_template(self, conversation: list[dict[str, str]], **kwargs: Any) -> str:
         turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in conversation)
@@ -81,7 +82,8 @@ class FastEngine:
     """A backend that answers at once: each request's output is a function of its seed.
 
     Thinking stops every 500-6,000 tokens (so Waits and answer branches happen),
-    answers take 20-80 tokens; ids come from a fixed random pool.
+    answers take 20-80 tokens; ids come from a fixed random pool, as new int
+    objects each time (as from a real engine).
     """
 
     def __init__(self, think_stop: int, batch: int = 64) -> None:
@@ -110,9 +112,9 @@ class FastEngine:
         length = max(request.min_tokens, rng.randint(500, 6000) if thinking else rng.randint(20, 80))
         start = rng.randrange(len(POOL) - length)
         if length >= request.max_tokens:
-            return Result(request.key, tuple(POOL[start : start + request.max_tokens]), "length")
+            return Result(request.key, tuple(POOL[start : start + request.max_tokens].tolist()), "length")
         stop = self.think_stop if thinking else SPECIALS["<|im_end|>"]
-        return Result(request.key, tuple(POOL[start : start + length]), "stop", stop)
+        return Result(request.key, tuple(POOL[start : start + length].tolist()), "stop", stop)
 
 
 def make_fast_plan(run_dir: Path, samples: int, problems: int) -> SweepPlan:
