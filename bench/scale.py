@@ -199,9 +199,10 @@ def child(mode: str, run_dir: Path, samples: int, problems: int) -> None:
     if mode == "kill":
         kill_at_cell(len(plan.problems) * plan.cells_per_problem // 2)
     engine = FastEngine(think_stop=plan.builder.ids.think_stop_ids[0])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     status = generate(plan, engine)
-    print(json.dumps({"status": status, "wall": time.perf_counter() - start, "tokens": engine.stored_tokens}))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"status": status, "wall": wall, "cpu": cpu, "tokens": engine.stored_tokens}))
 
 
 def measure(mode: str, run_dir: Path, samples: int, problems: int) -> dict[str, Any]:
@@ -214,6 +215,11 @@ def measure(mode: str, run_dir: Path, samples: int, problems: int) -> dict[str, 
     process.returncode = os.waitstatus_to_exitcode(status)
     facts = json.loads(output) if output.strip() else {}
     return {**facts, "rss": usage.ru_maxrss * 1024, "exit": process.returncode}
+
+
+def timing(step: dict[str, Any]) -> str:
+    """Wall and CPU seconds of a step (CPU time is what a loaded, shared machine distorts least)."""
+    return f"{step['wall']:7.1f} s wall {step['cpu']:7.1f} s CPU"
 
 
 def check(condition: bool, message: str) -> None:
@@ -232,12 +238,12 @@ def run_size(samples: int, problems: int, steps: set[str], folder: Path) -> dict
         f"{fresh['tokens']:,} stored tokens, generations.jsonl "
         f"{(fresh_dir / store.GENERATIONS).stat().st_size / 1e6:,.0f} MB"
     )
-    print(f"  fresh run           {fresh['wall']:8.1f} s  peak RSS {fresh['rss'] / 1e6:8,.0f} MB")
+    print(f"  fresh run              {timing(fresh)}  peak RSS {fresh['rss'] / 1e6:6,.0f} MB")
     row = {"tokens": fresh["tokens"], "fresh_rss": fresh["rss"], "finished_rss": float("nan")}
     if "finished" in steps:
         finished = measure("resume", fresh_dir, samples, problems)
         check(finished.get("tokens") == 0, f"resuming the finished run generated tokens ({finished})")
-        print(f"  resume, finished    {finished['wall']:8.1f} s  peak RSS {finished['rss'] / 1e6:8,.0f} MB")
+        print(f"  resume, finished       {timing(finished)}  peak RSS {finished['rss'] / 1e6:6,.0f} MB")
         row["finished_rss"] = finished["rss"]
     if "killed" in steps:
         expected = measure("digest", fresh_dir, samples, problems)
@@ -253,10 +259,11 @@ def run_size(samples: int, problems: int, steps: set[str], folder: Path) -> dict
         }
         check(same and after["unique"] == after["generations"], f"records differ: {after} != {expected}")
         check(stored["cells"] == expected["cells"] // 2, f"the kill missed the 50% point ({stored})")
+        print(f"  resume, killed at 50%  {timing(resumed)}  peak RSS {resumed['rss'] / 1e6:6,.0f} MB")
         print(
-            f"  resume, killed at 50% ({stored['cells']:,} of {expected['cells']:,} cells, "
-            f"{stored['generations']:,} generations stored) {resumed['wall']:8.1f} s  "
-            f"peak RSS {resumed['rss'] / 1e6:8,.0f} MB; records = the fresh run's, none duplicated"
+            f"    ({stored['cells']:,} of {expected['cells']:,} cells and {stored['generations']:,} "
+            "generations stored at the kill; after the resume the records equal the fresh run's, "
+            "no generation stored twice)"
         )
     shutil.rmtree(fresh_dir, ignore_errors=True)
     shutil.rmtree(killed_dir, ignore_errors=True)

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from evalscale.records import cell_key
 
 MANIFEST = "manifest.json"
 PROBLEMS = "problems.jsonl"
@@ -194,7 +197,10 @@ class RunStore:
         self._cells = JsonlAppender(run_dir / CELLS)
         self._trajectories = JsonlAppender(run_dir / TRAJECTORIES)
         self._problems = JsonlAppender(run_dir / PROBLEMS)
-        self.cell_keys = frozenset(_cell_key_of(record) for record in iter_jsonl(run_dir / CELLS))
+        cells = run_dir / CELLS
+        self.cell_keys = frozenset(
+            _cell_key_of_line(cells, number, line) for number, _, line in _lines(cells)
+        )
         self.problem_ids = {record["id"] for record in iter_jsonl(run_dir / PROBLEMS)}
         self._generation_offsets: dict[str, int] | None = None
         self._trajectory_keys: frozenset[str] | None = None
@@ -272,7 +278,22 @@ class RunStore:
 
 
 def _cell_key_of(record: dict[str, Any]) -> str:
-    return f"{record['problem_id']}|{record['sample']}|{record['cap']}|{record['waits']}"
+    return cell_key(record["problem_id"], record["sample"], record["cap"], record["waits"])
+
+
+CELL_HEAD = re.compile(
+    rb'\{"problem_id": ("(?:[^"\\]|\\.)*"), "sample": (\d+), "cap": (\d+), "waits": (\d+)[,}]'
+)
+
+
+def _cell_key_of_line(path: Path, number: int, line: bytes) -> str:
+    """The key of a stored cell, from the line's head when it starts with the key's fields (as cells
+    are written), so the answer text is not parsed."""
+    head = CELL_HEAD.match(line)
+    if head is None:
+        return _cell_key_of(_parse(path, number, line))
+    problem_id, sample, cap, waits = head.groups()
+    return cell_key(json.loads(problem_id), int(sample), int(cap), int(waits))
 
 
 def describe_difference(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> str:
