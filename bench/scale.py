@@ -41,11 +41,14 @@ from typing import Any
 
 import numpy as np
 
-from evalscale import store
-from evalscale.forcing import Grid, Request, Result
-from evalscale.prompting import ModelProfile, PromptBuilder
-from evalscale.records import Problem
-from evalscale.sweep import SweepPlan, generate
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from kill_worker import kill_after_cells  # noqa: E402  (the engine tests' exact-point kill)
+
+from evalscale import store  # noqa: E402
+from evalscale.forcing import Grid, Request, Result  # noqa: E402
+from evalscale.prompting import ModelProfile, PromptBuilder  # noqa: E402
+from evalscale.records import Problem  # noqa: E402
+from evalscale.sweep import SweepPlan, generate  # noqa: E402
 
 CAPS = (1024, 2048, 4096, 8192, 16384)
 WAITS = (0, 1, 2, 4, 8)
@@ -157,22 +160,6 @@ def make_fast_plan(run_dir: Path, samples: int, problems: int) -> SweepPlan:
     )
 
 
-def kill_at_cell(count: int) -> None:
-    """SIGKILL this process when it is about to write cell record `count` + 1."""
-    append = store.JsonlAppender.append
-    written = 0
-
-    def append_or_die(self: store.JsonlAppender, record: dict[str, Any]) -> None:
-        nonlocal written
-        if self.path.name == store.CELLS:
-            if written == count:
-                os.kill(os.getpid(), signal.SIGKILL)
-            written += 1
-        append(self, record)
-
-    store.JsonlAppender.append = append_or_die  # type: ignore[method-assign]
-
-
 def records_digest(run_dir: Path) -> dict[str, Any]:
     """Order-free digest of the cells, cell and generation counts, and whether a key repeats."""
     digest = 0
@@ -196,8 +183,8 @@ def child(mode: str, run_dir: Path, samples: int, problems: int) -> None:
     if mode == "digest":
         print(json.dumps(records_digest(run_dir)))
         return
-    if mode == "kill":
-        kill_at_cell(len(plan.problems) * plan.cells_per_problem // 2)
+    if mode == "kill":  # the process group is this child alone (see measure)
+        kill_after_cells(len(plan.problems) * plan.cells_per_problem // 2, torn=False)
     engine = FastEngine(think_stop=plan.builder.ids.think_stop_ids[0])
     start, cpu = time.perf_counter(), time.process_time()
     status = generate(plan, engine)
@@ -208,7 +195,9 @@ def child(mode: str, run_dir: Path, samples: int, problems: int) -> None:
 def measure(mode: str, run_dir: Path, samples: int, problems: int) -> dict[str, Any]:
     """Run one step in a fresh process; its JSON line plus peak RSS (bytes) and exit status."""
     command = [sys.executable, __file__, "child", mode, str(run_dir), str(samples), str(problems)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     assert process.stdout is not None
     output = process.stdout.read().decode()
     _, status, usage = os.wait4(process.pid, 0)
