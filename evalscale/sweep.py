@@ -11,7 +11,7 @@ import hashlib
 import json
 import platform
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -299,7 +299,7 @@ def fingerprint_model(model_path: str) -> str:
     return digest.hexdigest()
 
 
-def machines_for(plan: SweepPlan, done: set[str]) -> Iterator[SampleMachine]:
+def machines_for(plan: SweepPlan, done: Collection[str]) -> Iterator[SampleMachine]:
     """One machine per (problem, sample) in shared mode, per (problem, sample, cell) otherwise."""
     config = plan.config
     groups = (
