@@ -69,13 +69,14 @@ class SweepRunner:
                     break
                 for result in self._next_results():
                     machine = self._owner.pop(result.key)
+                    was_thinking = not machine.trajectory_done
                     requests, cells = machine.feed(result)
                     self._submit(machine, requests)
                     for cell in cells:
                         if self.store.add_cell(to_json_dict(cell)):
                             self.stats.cells_written += 1
                             bar.update(1)
-                    if machine.trajectory_done and machine.trajectory_key not in self.store.trajectory_keys:
+                    if was_thinking and machine.trajectory_done:
                         self._store_trajectory(machine)
                     if machine.finished:
                         active -= 1
@@ -86,7 +87,7 @@ class SweepRunner:
     def _submit(self, machine: SampleMachine, requests: list[Request]) -> None:
         for request in requests:
             self._owner[request.key] = machine
-            stored = self.store.generations.get(request.key)
+            stored = self.store.stored_generation(request.key)
             if stored is not None:
                 self._replay.append(result_from_record(stored))
                 self.stats.requests_replayed += 1
@@ -106,6 +107,9 @@ class SweepRunner:
         return results
 
     def _store_trajectory(self, machine: SampleMachine) -> None:
+        """Store a trajectory the moment it ends, unless an earlier run stored it."""
+        if self.store.has_trajectory(machine.trajectory_key):
+            return
         self.store.add_trajectory(
             {
                 "trajectory": machine.trajectory_key,

@@ -11,7 +11,7 @@ import hashlib
 import json
 import platform
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -317,7 +317,7 @@ def fingerprint_model(model_path: str) -> str:
     return digest.hexdigest()
 
 
-def machines_for(plan: SweepPlan, done: set[str]) -> Iterator[SampleMachine]:
+def machines_for(plan: SweepPlan, done: Collection[str]) -> Iterator[SampleMachine]:
     """One machine per (problem, sample) in shared mode, per (problem, sample, cell) otherwise."""
     config = plan.config
     groups = (
@@ -403,9 +403,8 @@ def finish_run(run_dir: Path, config: dict[str, Any]) -> None:
     if config.get("grade"):
         from evalscale.grading.command import grade_run
 
-        verdicts = grade_run(run_dir, progress=bool(config.get("progress")))
-        correct = sum(verdict.correct for verdict in verdicts)
-        print(f"evalscale: graded {len(verdicts)} cells, {correct} correct", file=sys.stderr)
+        graded = grade_run(run_dir, progress=bool(config.get("progress")))
+        print(f"evalscale: graded {graded.cells} cells, {graded.correct} correct", file=sys.stderr)
     if config.get("report") and (run_dir / VERDICTS).exists():
         from evalscale.report import write_report
 

@@ -17,6 +17,7 @@ from evalscale.analysis import (
     parallel_scaling,
     scaling_metrics,
     summarize,
+    votes,
     warnings,
 )
 from evalscale.analysis.metrics import (
@@ -27,7 +28,8 @@ from evalscale.analysis.metrics import (
     scaling,
     shared_range,
 )
-from evalscale.analysis.tables import majority_correct, vote_key, vote_sizes
+from evalscale.analysis.tables import majority_correct, vote_sizes
+from evalscale.analysis.votes import vote_key
 from evalscale.records import Verdict
 
 S1_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "s1"
@@ -206,3 +208,19 @@ def test_partial_runs_and_no_answer_warnings(tmp_path: Path) -> None:
     assert "'running'" in notes[0] and "partial" in notes[0]
     assert "cap=50" in notes[1] and "100%" in notes[1]
     assert scaling_metrics(summary, runs).iloc[0].status == "partial"
+
+
+def test_each_distinct_answer_is_normalised_once_for_all_votes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = {0: [GOLD, "1", "01", GOLD], 1: ["x + 1", GOLD, "x+1", None], 2: [GOLD] * 4, 3: [None] * 4}
+    run = write_run(tmp_path / "run", lambda p, s, cap, w: answers[p][s], caps=(50, 100), samples=4)
+    normalised: list[object] = []
+    real = votes.vote_key
+    monkeypatch.setattr(votes, "vote_key", lambda answer: normalised.append(answer) or real(answer))
+    runs = load_runs([run])
+    summarize(runs.cells)
+    parallel = parallel_scaling(runs.cells)
+    assert list(parallel["k"]) == [1, 2, 4, 1, 2, 4]
+    assert sorted(a for a in normalised if isinstance(a, str)) == ["01", "1", "7", "x + 1", "x+1"]
+    assert len(normalised) == 6, "no answer (None) is looked at once too"

@@ -15,7 +15,7 @@ from engine import REPO, cells_by_key, sweep_config
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.grading.command import grade_run
 from evalscale.records import cell_key
-from evalscale.store import CELLS, GENERATIONS, read_jsonl, read_manifest
+from evalscale.store import CELLS, GENERATIONS, VERDICTS, read_jsonl, read_manifest
 from evalscale.sweep import generate, make_plan
 
 pytestmark = pytest.mark.engine
@@ -103,7 +103,8 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_records(
 
 
 def test_toy_accuracy_rises_with_the_cap_and_with_waits(shared_run: Path) -> None:
-    correct = {verdict.key: verdict.correct for verdict in grade_run(shared_run, workers=1)}
+    grade_run(shared_run, workers=1)
+    correct = {verdict["key"]: verdict["correct"] for verdict in read_jsonl(shared_run / VERDICTS)}
     cells = cells_by_key(shared_run)
 
     def accuracy(keys: list[str]) -> float:

@@ -146,8 +146,9 @@ def test_grade_run_writes_verdicts_and_leaves_cells_alone(tmp_path: Path) -> Non
     run_dir = tmp_path / "run"
     _make_run(run_dir)
     cells_digest = hashlib.sha256((run_dir / CELLS).read_bytes()).hexdigest()
-    verdicts = grade_run(run_dir, workers=2, timeout=5.0)
-    assert [v.correct for v in verdicts] == [True] * 3 + [False] * 3 + [True] * 3
+    summary = grade_run(run_dir, workers=2, timeout=5.0)
+    assert [v["correct"] for v in read_jsonl(run_dir / VERDICTS)] == [True] * 3 + [False] * 3 + [True] * 3
+    assert (summary.cells, summary.correct) == (9, 6)
     assert main([str(run_dir), "workers=2", "timeout=5"]) == 0  # re-grading replaces, never appends
     assert len(read_jsonl(run_dir / VERDICTS)) == 9
     assert hashlib.sha256((run_dir / CELLS).read_bytes()).hexdigest() == cells_digest

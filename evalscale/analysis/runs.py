@@ -10,16 +10,18 @@ mode or config hash, when they do (e.g. `shared` against `independent`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from evalscale.records import CellRecord, Verdict, from_json_dict, to_json_dict
-from evalscale.store import CELLS, VERDICTS, iter_run_dirs, read_jsonl, read_manifest
+from evalscale.analysis.votes import vote_keys
+from evalscale.records import Verdict, cell_key, from_json_dict, to_json_dict
+from evalscale.store import CELLS, VERDICTS, iter_jsonl, iter_run_dirs, read_manifest
 
+KEY_COLUMNS = ["problem_id", "sample", "cap", "waits"]
 CELL_COLUMNS = [
     "problem_id",
     "sample",
@@ -72,21 +74,27 @@ class Runs:
         return ranges.pop() if len(ranges) == 1 else None
 
 
-Grader = Callable[[Path], list[Verdict]]
+Grader = Callable[[Path], Iterable[Verdict]]
 
 
 def default_grader() -> Grader:
-    """The project's grader: `evalscale.grading.command.grade_run`."""
+    """The project's grader: `evalscale.grading.command.grade_run`, then its verdicts.jsonl streamed."""
     from evalscale.grading.command import grade_run
 
-    return grade_run
+    def grade(run_dir: Path) -> Iterator[Verdict]:
+        grade_run(run_dir)
+        return (from_json_dict(Verdict, record) for record in iter_jsonl(run_dir / VERDICTS))
+
+    return grade
 
 
 def load_runs(paths: Sequence[Path], grader: Grader | None = None) -> Runs:
     """Read run directories (or folders of them) into one table of graded cells.
 
     Runs without a complete verdicts.jsonl are graded with `grader` when given;
-    otherwise an AnalysisError asks for `evalscale grade`.
+    otherwise an AnalysisError asks for `evalscale grade`. Cells and verdicts are
+    streamed into columns (never held as records); the `vote` column holds each
+    answer's majority-vote key.
     """
     frames: list[pd.DataFrame] = []
     infos: list[RunInfo] = []
@@ -100,6 +108,7 @@ def load_runs(paths: Sequence[Path], grader: Grader | None = None) -> Runs:
     cells = cells.drop_duplicates(subset=["model", "task", "key"])  # shards of one run may repeat cells
     if cells.empty:
         raise AnalysisError(f"no graded cells in {', '.join(str(p) for p in paths)}")
+    cells["vote"] = vote_keys(cells["extracted"])
     return Runs(cells=cells.reset_index(drop=True), runs=infos)
 
 
@@ -109,13 +118,11 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
     missing = [k for k in ("model", "task", "config_hash") if k not in manifest]
     if missing:
         raise AnalysisError(f"{run_dir}: manifest.json lacks {', '.join(missing)}")
-    records = [from_json_dict(CellRecord, d) for d in read_jsonl(run_dir / CELLS)]
-    rows = {r.key: {c: getattr(r, c) for c in CELL_COLUMNS} for r in records}
-    verdicts = _verdicts(run_dir, set(rows), grader)
-    frame = pd.DataFrame(
-        [{"key": key, **row, **verdicts[key]} for key, row in rows.items()],
-        columns=["key", *CELL_COLUMNS, *VERDICT_COLUMNS],
+    cells = _columns(
+        ({"key": cell_key(*(r[c] for c in KEY_COLUMNS)), **r} for r in iter_jsonl(run_dir / CELLS)),
+        ["key", *CELL_COLUMNS],
     )
+    frame = cells.merge(_verdicts(run_dir, cells["key"], grader), on="key", how="left", validate="one_to_one")
     frame["correct"] = frame["correct"].astype(bool)
     frame["disagrees"] = _disagreements(run_dir, frame)
     budget = manifest.get("config", {}).get("budget", {}) or {}
@@ -143,22 +150,31 @@ def _disagreements(run_dir: Path, frame: pd.DataFrame) -> pd.Series:
     return (other != frame["correct"]).astype(float).where(other.notna())
 
 
-def _verdicts(run_dir: Path, keys: set[str], grader: Grader | None) -> dict[str, dict[str, Any]]:
-    """Verdict fields by cell key for every key; grades the run when verdicts are missing."""
-    stored = {v["key"]: v for v in read_jsonl(run_dir / VERDICTS)}  # a later line (re-grade) wins
-    if not keys <= stored.keys():
+def _columns(records: Iterable[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """A table of the given fields of streamed records, one row per key (a later record wins)."""
+    values: dict[str, list[Any]] = {column: [] for column in columns}
+    for record in records:
+        for column in columns:
+            values[column].append(record[column])
+    return pd.DataFrame(values, columns=columns).drop_duplicates("key", keep="last")
+
+
+def _verdicts(run_dir: Path, keys: pd.Series, grader: Grader | None) -> pd.DataFrame:
+    """Verdict columns by cell key for every key; grades the run when verdicts are missing."""
+    columns = ["key", *VERDICT_COLUMNS]
+    stored = _columns(iter_jsonl(run_dir / VERDICTS), columns)  # a later line (re-grade) wins
+    ungraded = int((~keys.isin(stored["key"])).sum())
+    if ungraded:
         if grader is None:
-            ungraded = len(keys - stored.keys())
             raise AnalysisError(
                 f"{run_dir}: {ungraded} of {len(keys)} cells have no verdict; "
                 f"run `evalscale grade {run_dir}` first"
             )
-        stored = {v.key: to_json_dict(v) for v in grader(run_dir)}
-        if not keys <= stored.keys():
-            raise AnalysisError(
-                f"{run_dir}: grading left {len(keys - stored.keys())} cells without a verdict"
-            )
-    return {key: {c: stored[key][c] for c in VERDICT_COLUMNS} for key in keys}
+        stored = _columns((to_json_dict(v) for v in grader(run_dir)), columns)
+        ungraded = int((~keys.isin(stored["key"])).sum())
+        if ungraded:
+            raise AnalysisError(f"{run_dir}: grading left {ungraded} cells without a verdict")
+    return stored[stored["key"].isin(keys)]
 
 
 def _label_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[tuple[RunInfo, pd.DataFrame]]:

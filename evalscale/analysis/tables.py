@@ -7,7 +7,6 @@ every mean: accuracy is the mean over problems of the mean over its samples.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,6 @@ import pandas as pd
 from evalscale.analysis import metrics
 from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
-from evalscale.grading import INTEGER
-from evalscale.grading.parse import normalize
 
 CELL = ["model", "task", "cap", "waits"]
 SERIES = ["model", "task"]
@@ -108,38 +105,25 @@ def curve(summary: pd.DataFrame) -> pd.DataFrame:
 def majority_correct(cell: pd.DataFrame, k: int) -> pd.Series:
     """Per problem of one cell: is the majority answer of its first k samples correct?
 
-    Votes go to `vote_key` of the extracted answers (none or empty: no vote); a
-    tie goes to the answer of the smallest sample index, and that sample's
-    verdict decides. A problem with no answer at all counts as wrong.
+    Votes go to the `vote` column (`votes.vote_key` of the extracted answer, made
+    once by `load_runs`; empty: no vote); a tie goes to the answer of the
+    smallest sample index, and that sample's verdict decides. A problem with no
+    answer at all counts as wrong.
     """
     ordered = cell.sort_values(["problem_id", "sample"])
     tallies: dict[str, dict[str, list]] = {}  # problem -> answer -> [votes, verdict of its first sample]
     drawn: dict[str, int] = {}
-    for problem, extracted, correct in zip(
-        ordered["problem_id"], ordered["extracted"], ordered["correct"], strict=True
+    for problem, answer, correct in zip(
+        ordered["problem_id"], ordered["vote"], ordered["correct"], strict=True
     ):
         drawn[problem] = drawn.get(problem, 0) + 1
         tally = tallies.setdefault(problem, {})
-        answer = vote_key(extracted)
         if drawn[problem] > k or not answer:
             continue
         tally.setdefault(answer, [0, bool(correct)])[0] += 1  # dicts keep insertion (sample) order
     # max() keeps the first of equal counts: the answer whose first vote has the smallest sample index
     winners = {p: bool(max(t.values(), key=lambda v: v[0])[1]) if t else False for p, t in tallies.items()}
     return pd.Series(winners, dtype=bool).rename_axis("problem_id")
-
-
-def vote_key(extracted: object) -> str:
-    """What an extracted answer votes for: notation normalised as the checker does, whitespace dropped,
-    integers without leading zeros ("025" and "25" vote together); "" for no answer.
-
-    Equal keys mean equal answers; different keys may still be equivalent
-    ("1/2" and "\\frac{1}{2}"), which the checker, not the vote, decides.
-    """
-    if not isinstance(extracted, str):
-        return ""
-    key = re.sub(r"\s+", "", normalize(extracted.strip().strip("$")))
-    return str(int(key)) if INTEGER.match(key) else key
 
 
 def vote_sizes(n_samples: int) -> list[int]:

@@ -15,7 +15,9 @@ import os
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -25,11 +27,20 @@ from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, fast_compar
 from evalscale.grading.crosscheck import DISAGREEMENTS, cross_check, require_checker
 from evalscale.grading.limits import shared_pool
 from evalscale.records import CellRecord, Problem, Verdict, from_json_dict, to_json_dict
-from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, iter_run_dirs, read_jsonl, read_manifest
+from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, iter_jsonl, iter_run_dirs, read_manifest
 
 DEFAULT_WORKERS = len(os.sched_getaffinity(0))  # the cores this process may use (SLURM, cgroups)
 KIND_OF: dict[str, Kind] = {"integer": "math", "math": "math", "choice": "choice"}
 USAGE = "usage: evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=SECONDS] [cross_check=math_verify]"
+
+
+@dataclass(frozen=True)
+class GradeSummary:
+    """What grading one run found: cells graded, how many were correct, and each failure reason's count."""
+
+    cells: int
+    correct: int
+    failures: Counter[str]
 
 
 def grade_run(
@@ -38,67 +49,100 @@ def grade_run(
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool = False,
     second_checker: str = "",
-) -> list[Verdict]:
-    """Grade every cell of a run directory, rewrite its verdicts.jsonl, and return the verdicts.
+) -> GradeSummary:
+    """Grade every cell of a run directory and rewrite its verdicts.jsonl (read it with `iter_jsonl`).
 
-    With `second_checker` ("math_verify"), also cross-check every cell (see crosscheck.py).
+    Cells are streamed: each answer is extracted as its line is read and put
+    in a temporary spool file (key, extraction), so memory holds the distinct
+    (answer, gold) checks, never the cells. With `second_checker`
+    ("math_verify"), every cell is also cross-checked (see crosscheck.py).
     """
     if second_checker:
         require_checker(second_checker)
     read_manifest(run_dir)
-    problems = {p.id: p for p in (from_json_dict(Problem, r) for r in read_jsonl(run_dir / PROBLEMS))}
-    cells = [from_json_dict(CellRecord, r) for r in read_jsonl(run_dir / CELLS)]
-    missing = sorted({c.problem_id for c in cells} - problems.keys())
-    if missing:
-        raise StoreError(f"{run_dir}: cells refer to problems missing from {PROBLEMS} ({missing[0]}, ...)")
-    extracted: list[tuple[str | None, str, str, Kind]] = []
-    for cell in cells:
-        problem = problems[cell.problem_id]
-        kind = KIND_OF.get(problem.answer_type)
-        if kind is None:
-            raise StoreError(f"{run_dir}: problem {problem.id}: unknown answer_type {problem.answer_type!r}")
-        options = problem.metadata.get("options") if kind == "choice" else None
-        answer, reason = extract(cell.answer_text, kind, options)
-        extracted.append((answer, reason, problem.gold, kind))
-    pending = sorted({(a, g, k) for a, _, g, k in extracted if a is not None})
-    grades: dict[tuple[str, str, Kind], Grade] = {}
-    if pending:
-        slow = sum(kind == "math" and fast_compare(answer, gold) is None for answer, gold, kind in pending)
-        if slow:
-            shared_pool(min(workers, slow))  # sympy workers only where sympy is needed
-        with ThreadPoolExecutor(max_workers=workers) as executor:
-            results = executor.map(lambda item: judge(item[0], item[1], item[2], timeout), pending)
-            bar = tqdm(
-                results, total=len(pending), desc=f"grade {run_dir.name}", unit="check", disable=not progress
-            )
-            grades = dict(zip(pending, bar, strict=True))
-    verdicts = [
-        Verdict(cell.key, False, None, reason)
-        if answer is None
-        else Verdict(
-            cell.key, grades[(answer, gold, kind)].correct, answer, grades[(answer, gold, kind)].reason
-        )
-        for cell, (answer, reason, gold, kind) in zip(cells, extracted, strict=True)
-    ]
-    _write_atomically(run_dir / VERDICTS, verdicts)
+    problems = {p.id: p for p in (from_json_dict(Problem, r) for r in iter_jsonl(run_dir / PROBLEMS))}
+    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=run_dir) as spool:
+        pending: set[tuple[str, str, Kind]] = set()
+        for record in iter_jsonl(run_dir / CELLS):
+            cell = from_json_dict(CellRecord, record)
+            problem = problems.get(cell.problem_id)
+            if problem is None:
+                raise StoreError(
+                    f"{run_dir}: cells refer to problems missing from {PROBLEMS} ({cell.problem_id})"
+                )
+            kind = KIND_OF.get(problem.answer_type)
+            if kind is None:
+                raise StoreError(
+                    f"{run_dir}: problem {problem.id}: unknown answer_type {problem.answer_type!r}"
+                )
+            options = problem.metadata.get("options") if kind == "choice" else None
+            answer, reason = extract(cell.answer_text, kind, options)
+            spool.write(json.dumps([cell.key, cell.problem_id, answer, reason], ensure_ascii=False) + "\n")
+            if answer is not None:
+                pending.add((answer, problem.gold, kind))
+        grades = _judge_all(sorted(pending), workers, timeout, f"grade {run_dir.name}" if progress else None)
+        spool.seek(0)
+        summary = _write_verdicts(run_dir / VERDICTS, _spooled_verdicts(spool, problems, grades))
     if second_checker:
-        cross_check(run_dir, cells, problems, dict(KIND_OF), verdicts, workers, timeout)
-    return verdicts
+        _cross_check_run(run_dir, problems, workers, timeout)
+    return summary
 
 
-def _write_atomically(path: Path, verdicts: list[Verdict]) -> None:
-    """Write all verdicts to a temporary file in the same folder, then rename it over `path`."""
+def _cross_check_run(run_dir: Path, problems: dict[str, Problem], workers: int, timeout: float) -> None:
+    """Cross-check a graded run with math-verify (an audit mode: it holds the run's cells in memory)."""
+    cells = [from_json_dict(CellRecord, r) for r in iter_jsonl(run_dir / CELLS)]
+    verdicts = [from_json_dict(Verdict, r) for r in iter_jsonl(run_dir / VERDICTS)]
+    cross_check(run_dir, cells, problems, dict(KIND_OF), verdicts, workers, timeout)
+
+
+def _spooled_verdicts(
+    spool: Iterable[str], problems: dict[str, Problem], grades: dict[tuple[str, str, Kind], Grade]
+) -> Iterator[Verdict]:
+    """The verdict of each spooled extraction, in cell order."""
+    for line in spool:
+        key, problem_id, answer, reason = json.loads(line)
+        if answer is None:
+            yield Verdict(key, False, None, reason)
+            continue
+        problem = problems[problem_id]
+        grade = grades[(answer, problem.gold, KIND_OF[problem.answer_type])]
+        yield Verdict(key, grade.correct, answer, grade.reason)
+
+
+def _judge_all(
+    pending: list[tuple[str, str, Kind]], workers: int, timeout: float, progress: str | None
+) -> dict[tuple[str, str, Kind], Grade]:
+    """The grade of each distinct (answer, gold, kind), judged by a pool of `workers` under `timeout`."""
+    if not pending:
+        return {}
+    slow = sum(kind == "math" and fast_compare(answer, gold) is None for answer, gold, kind in pending)
+    if slow:
+        shared_pool(min(workers, slow))  # sympy workers only where sympy is needed
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        results = executor.map(lambda item: judge(item[0], item[1], item[2], timeout), pending)
+        bar = tqdm(results, total=len(pending), desc=progress, unit="check", disable=progress is None)
+        return dict(zip(pending, bar, strict=True))
+
+
+def _write_verdicts(path: Path, verdicts: Iterable[Verdict]) -> GradeSummary:
+    """Write verdicts to a temporary file in the same folder, then rename it over `path`; their summary."""
+    cells, correct, failures = 0, 0, Counter[str]()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             for verdict in verdicts:
                 stream.write(json.dumps(to_json_dict(verdict), ensure_ascii=False) + "\n")
+                cells += 1
+                correct += verdict.correct
+                if not verdict.correct:
+                    failures[verdict.reason] += 1
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return GradeSummary(cells, correct, failures)
 
 
 def _parse_args(argv: list[str]) -> tuple[list[Path], int, float, str]:
@@ -124,8 +168,8 @@ def main(argv: list[str]) -> int:
         paths, workers, timeout, second_checker = _parse_args(argv)
         run_dirs = list(iter_run_dirs(paths))
         for run_dir in run_dirs:
-            verdicts = grade_run(run_dir, workers, timeout, progress=True, second_checker=second_checker)
-            print(_summary(run_dir, verdicts))
+            summary = grade_run(run_dir, workers, timeout, progress=True, second_checker=second_checker)
+            print(_summary(run_dir, summary))
             if second_checker:
                 print(f"{run_dir}: disagreements with {second_checker} in {run_dir / DISAGREEMENTS}")
     except (ValueError, StoreError) as error:
@@ -134,12 +178,11 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _summary(run_dir: Path, verdicts: list[Verdict]) -> str:
+def _summary(run_dir: Path, summary: GradeSummary) -> str:
     """One line per run: cells, accuracy, and the share of each failure reason."""
-    if not verdicts:
+    if not summary.cells:
         return f"{run_dir}: no cells to grade"
-    total = len(verdicts)
-    reasons = Counter(v.reason for v in verdicts if not v.correct)
-    failures = ", ".join(f"{reason} {count / total:.1%}" for reason, count in reasons.most_common())
-    accuracy = sum(v.correct for v in verdicts) / total
+    total = summary.cells
+    failures = ", ".join(f"{reason} {count / total:.1%}" for reason, count in summary.failures.most_common())
+    accuracy = summary.correct / total
     return f"{run_dir}: {total} cells, accuracy {accuracy:.1%}" + (f" ({failures})" if failures else "")
