@@ -53,15 +53,15 @@ class LiveReport:
         self.schedule = schedule
         self.console = console or sys.stderr
         self.refreshes = 0
-        self._cells_reported = 0
+        self.cells_reported = 0
 
     def __call__(self, cells_written: int) -> None:
         """Refresh the report if it is due and new cells were written since the last refresh."""
-        if cells_written == self._cells_reported or not self.schedule.due(cells_written):
+        if cells_written == self.cells_reported or not self.schedule.due(cells_written):
             return
         start = time.perf_counter()
         self.refresh()
-        self._cells_reported = cells_written
+        self.cells_reported = cells_written
         self.schedule.refreshed(time.perf_counter() - start)
 
     def refresh(self) -> None:
