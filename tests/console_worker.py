@@ -27,7 +27,8 @@ if __name__ == "__main__":
         logging.getLogger("vllm").warning("library WARNING line")
         print("library print")
         warnings.warn("library warning", stacklevel=1)
-        subprocess.run([sys.executable, "-c", "import sys; print('child stderr', file=sys.stderr)"], check=True)
+        child = "import sys; print('child stderr', file=sys.stderr)"
+        subprocess.run([sys.executable, "-c", child], check=True)
         process = multiprocessing.get_context("spawn").Process(target=worker_process)
         process.start()
         process.join()
