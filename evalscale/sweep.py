@@ -392,7 +392,7 @@ def generate(
         return "interrupted"
     except BackendError as error:
         store.finish("partial")
-        print(f"evalscale sweep: {error}", file=sys.stderr)
+        print(f"evalscale sweep: {error}", file=console)
         return "failed"
     finally:
         if owned:
