@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from evalscale import analysis, plotting
 from evalscale.analysis import metrics
@@ -115,6 +116,22 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^\w.+-]+", "_", text)
 
 
+def partial_note(runs: analysis.Runs) -> str:
+    """'partial: N of M cells' when a run is not complete (still running or interrupted), else ''."""
+    if not any(r.partial for r in runs.runs):
+        return ""
+    expected = [r.expected_cells or 0 for r in runs.runs]
+    total = sum(expected) if all(expected) else "?"
+    return f"partial: {sum(r.n_cells for r in runs.runs)} of {total} cells"
+
+
+def marked(figure: Figure, note: str) -> Figure:
+    """The figure with `note` as its title (a partial report says so on its plots)."""
+    if note:
+        figure.suptitle(note, fontsize=8, color="0.3")
+    return figure
+
+
 def write_report(paths: Sequence[Path], out: Path | None = None, reference_path: Path | None = None) -> Path:
     """Write the report of the runs under `paths` into `out` (default: reports/NAME); returns report.md.
 
@@ -129,13 +146,14 @@ def write_report(paths: Sequence[Path], out: Path | None = None, reference_path:
     scaling = analysis.scaling_metrics(summary, runs)
     parallel = analysis.parallel_scaling(runs.cells)
     notes = analysis.warnings(summary, runs)
+    partial = partial_note(runs)
     out.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out / "summary.csv", index=False)
     scaling.to_csv(out / "metrics.csv", index=False)
     colors = plotting.model_colors(summary["model"])
-    plotting.save_figure(plotting.plot_scaling(curve, colors, reference), out, "scaling")
+    plotting.save_figure(marked(plotting.plot_scaling(curve, colors, reference), partial), out, "scaling")
     lines = [
-        f"# evalscale report: {title}",
+        f"# evalscale report: {title}" + (f" ({partial})" if partial else ""),
         "",
         "## Runs",
         "",
@@ -175,7 +193,7 @@ def write_report(paths: Sequence[Path], out: Path | None = None, reference_path:
     if not parallel.empty:
         parallel.to_csv(out / "parallel.csv", index=False)
     if not base.empty:
-        plotting.save_figure(plotting.plot_parallel(curve, base, colors), out, "parallel")
+        plotting.save_figure(marked(plotting.plot_parallel(curve, base, colors), partial), out, "parallel")
         lines += [
             "## Sequential against parallel scaling",
             "",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -39,13 +40,27 @@ class RunStats:
 
 
 class SweepRunner:
-    """Runs machines to completion on one backend, writing into one run store."""
+    """Runs machines to completion on one backend, writing into one run store.
 
-    def __init__(self, backend: Backend, store: RunStore, max_active: int = 512, show_progress: bool = True):
+    `on_cells`, if given, is called with the number of cells written so far after each batch of
+    finished requests (the live report's hook); the progress bar goes to `console`.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        store: RunStore,
+        max_active: int = 512,
+        show_progress: bool = True,
+        console: TextIO | None = None,
+        on_cells: Callable[[int], None] | None = None,
+    ):
         self.backend = backend
         self.store = store
         self.max_active = max_active
         self.show_progress = show_progress
+        self.console = console
+        self.on_cells = on_cells
         self.stats = RunStats()
         self._owner: dict[str, SampleMachine] = {}
         self._replay: deque[Result] = deque()
@@ -55,7 +70,10 @@ class SweepRunner:
         start = time.perf_counter()
         waiting: Iterator[SampleMachine] = iter(machines)
         active = 0
-        with tqdm(total=total_cells, desc="cells", unit="cell", disable=not self.show_progress) as bar:
+        bar = tqdm(
+            total=total_cells, desc="generate", unit="cell", file=self.console, disable=not self.show_progress
+        )
+        with bar:
             while True:
                 while active < self.max_active:
                     machine = next(waiting, None)
@@ -82,6 +100,8 @@ class SweepRunner:
                         active -= 1
                 self.stats.seconds = time.perf_counter() - start
                 bar.set_postfix_str(f"{self.stats.tokens_per_second:,.0f} tok/s", refresh=False)
+                if self.on_cells:
+                    self.on_cells(self.stats.cells_written)
         return self.stats
 
     def _submit(self, machine: SampleMachine, requests: list[Request]) -> None:

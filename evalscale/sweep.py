@@ -7,23 +7,27 @@ in one sentence with exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import platform
 import sys
+import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from evalscale.backends import Backend, BackendError
 from evalscale.backends.sampling import sampling_settings
+from evalscale.console import ENGINE_LOG, sweep_console
 from evalscale.forcing import Grid, SampleMachine
+from evalscale.live_report import REPORT_DIR, LiveReport, live_report
 from evalscale.prompting import EXTENSION_TOKENIZATIONS, ModelProfile, ProfileError, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
 from evalscale.store import VERDICTS, RunStore, StoreError
@@ -32,7 +36,18 @@ from evalscale.tasks import TaskError, load_problems
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 MODES = ("shared", "independent")
 # Keys that do not change what is generated: a run dir may be resumed with other values.
-NOT_HASHED = ("limit", "problems", "run_dir", "max_active_samples", "progress", "grade", "report", "shard")
+NOT_HASHED = (
+    "limit",
+    "problems",
+    "run_dir",
+    "max_active_samples",
+    "progress",
+    "grade",
+    "report",
+    "shard",
+    "verbose",
+    "live_report_minutes",
+)
 ENGINE_HASHED = ("dtype", "quantization", "max_model_len")
 
 
@@ -88,15 +103,17 @@ def run_sweep(config: dict[str, Any]) -> int:
         f"{config['samples']} samples x {len(plan.grid.cells)} cells ({config['mode']}) -> {plan.run_dir}",
         file=sys.stderr,
     )
-    try:
-        status = generate(plan)
-    except BackendError as error:  # the engine or server could not even start
-        print(f"evalscale sweep: {error}", file=sys.stderr)
-        return 1
-    if status != "complete":
-        print(f"evalscale: {status}; run the same command again to resume {plan.run_dir}", file=sys.stderr)
-        return 130 if status == "interrupted" else 1
-    finish_run(plan.run_dir, config)
+    log = plan.run_dir / ENGINE_LOG
+    with sweep_console(log, verbose=bool(config.get("verbose"))) as console:
+        try:
+            status = generate(plan, console=console)
+        except BackendError as error:  # the engine or server could not even start
+            print(f"\nevalscale sweep: {error} (engine output: {log})", file=console)
+            return 1
+        if status != "complete":
+            print(f"evalscale: {status}; run the same command again to resume {plan.run_dir}", file=console)
+            return 130 if status == "interrupted" else 1
+        finish_run(plan.run_dir, config, console)
     return 0
 
 
@@ -123,6 +140,8 @@ def make_plan(config: dict[str, Any]) -> SweepPlan:
         sampling_settings(config["sampling"])
     except ValueError as error:
         raise ConfigError(str(error)) from error
+    if float(config.get("live_report_minutes") or 0) < 0:
+        raise ConfigError(f"live_report_minutes must be >= 0 (0 = off), got {config['live_report_minutes']}")
     check_data_parallel(config["engine"])
     shard = parse_shard(str(config["shard"])) if config.get("shard") else None
     budget = config["budget"]
@@ -345,14 +364,22 @@ def machines_for(plan: SweepPlan, done: Collection[str]) -> Iterator[SampleMachi
                 )
 
 
-def generate(plan: SweepPlan, backend: Backend | None = None) -> str:
+def generate(
+    plan: SweepPlan,
+    backend: Backend | None = None,
+    console: TextIO | None = None,
+    live: LiveReport | None = None,
+) -> str:
     """Run the engine over the plan's open cells; returns "complete", "interrupted" or "failed".
 
     A given `backend` is used and left open (tests share one engine between
     runs); otherwise one is built from the config and closed at the end.
+    The sweep's own lines go to `console` (stderr by default). `live` refreshes
+    the report during the run; by default one every `live_report_minutes`.
     """
-    from evalscale.backends import make_backend
     from evalscale.runner import SweepRunner
+
+    console = console or sys.stderr
 
     store = RunStore(plan.run_dir, make_manifest(plan))
     for problem in plan.problems:
@@ -361,15 +388,21 @@ def generate(plan: SweepPlan, backend: Backend | None = None) -> str:
         1 for problem in plan.problems for key in _keys_of(plan, problem.id) if key in store.cell_keys
     )
     if open_cells == 0:
-        print("evalscale: every cell is stored already; nothing to generate", file=sys.stderr)
+        print("generate: every cell is stored already; nothing to generate", file=console)
         store.finish("complete")
         return "complete"
     owned = backend is None
     if backend is None:
-        engine = dict(plan.config["engine"])
-        backend = make_backend(engine.pop("backend"), plan.model_path, engine, plan.config["sampling"])
+        backend = start_backend(plan, console)
+    if live is None:
+        live = live_report(plan.run_dir, float(plan.config.get("live_report_minutes") or 0), console)
     runner = SweepRunner(
-        backend, store, int(plan.config["max_active_samples"]), bool(plan.config["progress"])
+        backend,
+        store,
+        int(plan.config["max_active_samples"]),
+        bool(plan.config["progress"]),
+        console=console,
+        on_cells=live,
     )
     try:
         stats = runner.run(machines_for(plan, store.cell_keys), total_cells=open_cells)
@@ -378,18 +411,34 @@ def generate(plan: SweepPlan, backend: Backend | None = None) -> str:
         return "interrupted"
     except BackendError as error:
         store.finish("partial")
-        print(f"evalscale sweep: {error}", file=sys.stderr)
+        print(f"evalscale sweep: {error}", file=console)
         return "failed"
     finally:
         if owned:
             backend.close()
     store.finish("complete")
-    print(
-        f"evalscale: {stats.cells_written} cells, {stats.generated_tokens:,} tokens generated in "
-        f"{stats.seconds:.1f}s ({stats.tokens_per_second:,.0f} tok/s), {stats.requests_replayed} replayed",
-        file=sys.stderr,
-    )
+    if not runner.show_progress:  # else the progress bar's last state says it
+        print(
+            f"generate: {stats.cells_written} cells, {stats.generated_tokens:,} tokens in "
+            f"{stats.seconds:.1f} s ({stats.tokens_per_second:,.0f} tok/s), "
+            f"{stats.requests_replayed} replayed",
+            file=console,
+        )
     return "complete"
+
+
+def start_backend(plan: SweepPlan, console: TextIO) -> Backend:
+    """Build the config's backend, on one `load:` line that ends with the time it took."""
+    from evalscale.backends import make_backend
+
+    engine = dict(plan.config["engine"])
+    name = engine.pop("backend")
+    console.write(f"load: {name} engine, {plan.profile.name} (its output: {plan.run_dir / ENGINE_LOG}) ...")
+    console.flush()
+    start = time.perf_counter()
+    backend = make_backend(name, plan.model_path, engine, plan.config["sampling"])
+    console.write(f" ready in {time.perf_counter() - start:.0f} s\n")
+    return backend
 
 
 def _keys_of(plan: SweepPlan, problem_id: str) -> Iterator[str]:
@@ -398,15 +447,40 @@ def _keys_of(plan: SweepPlan, problem_id: str) -> Iterator[str]:
             yield cell_key(problem_id, sample, cap, waits)
 
 
-def finish_run(run_dir: Path, config: dict[str, Any]) -> None:
-    """Grade and report a finished run when the config asks for it (and the parts exist)."""
+def finish_run(run_dir: Path, config: dict[str, Any], console: TextIO | None = None) -> None:
+    """Grade and report a finished run when the config asks for it (and the parts exist).
+
+    One line each on `console` (stderr by default); the report's warnings and the
+    grading progress bar go there too, then the best accuracy with its thinking tokens.
+    """
+    console = console or sys.stderr
     if config.get("grade"):
         from evalscale.grading.command import grade_run
 
-        graded = grade_run(run_dir, progress=bool(config.get("progress")))
-        print(f"evalscale: graded {graded.cells} cells, {graded.correct} correct", file=sys.stderr)
+        with contextlib.redirect_stderr(console):
+            graded = grade_run(run_dir, progress=bool(config.get("progress")))
+        share = f" ({graded.correct / graded.cells:.1%})" if graded.cells else ""
+        print(f"grade: {graded.cells} cells, {graded.correct} correct{share}", file=console)
     if config.get("report") and (run_dir / VERDICTS).exists():
         from evalscale.report import write_report
 
-        out = write_report([run_dir], run_dir / "report")
-        print(f"evalscale: report written to {out}", file=sys.stderr)
+        with contextlib.redirect_stderr(console):
+            out = write_report([run_dir], run_dir / REPORT_DIR)
+        print(f"report: {out} (and scaling.png)", file=console)
+        print(f"best: {best_accuracy(out.parent)}", file=console)
+
+
+def best_accuracy(report_dir: Path) -> str:
+    """The best accuracy of a written report with its thinking tokens and cell, one phrase per series."""
+    import pandas as pd
+
+    summary = pd.read_csv(report_dir / "summary.csv").set_index(["model", "task", "cap", "waits"])
+    metrics = pd.read_csv(report_dir / "metrics.csv")
+    phrases = []
+    for row in metrics.itertuples():
+        tokens = summary.loc[(row.model, row.task, row.best_cap, row.best_waits), "mean_thinking_tokens"]
+        waits = f", {row.best_waits} Wait{'s' * (row.best_waits != 1)}" if row.best_waits else ""
+        where = f"{row.model}/{row.task}: " if len(metrics) > 1 else ""
+        cell = f"cap {row.best_cap}{waits}"
+        phrases.append(f"{where}{row.performance:.1f}% accuracy at {tokens:.0f} thinking tokens ({cell})")
+    return "; ".join(phrases)

@@ -2,6 +2,7 @@
 
 Every problem's gold answer is "7"; a cell is correct when the `answer`
 function returns "7" for it, and unanswered (reason "no_answer") when it returns None.
+Its answer text boxes that answer, so grading the run gives the same verdicts.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def write_run(
                 for w in waits:
                     thinking = tokens(p, s, cap, w)
                     end = "cap" if thinking >= cap else ("waits_exhausted" if w else "stop")
+                    extracted = answer(p, s, cap, w)
                     cell = CellRecord(
                         problem_id=f"p{p}",
                         sample=s,
@@ -81,13 +83,12 @@ def write_run(
                         forced_waits=w,
                         thinking_tokens=thinking,
                         end_reason=end,
-                        answer_text="",
+                        answer_text="" if extracted is None else f"\\boxed{{{extracted}}}",
                         answer_tokens=5,
                         answer_finish="stop",
                         trajectory="",
                         seeds={},
                     )
-                    extracted = answer(p, s, cap, w)
                     reason = (
                         "no_answer" if extracted is None else ("match" if extracted == GOLD else "mismatch")
                     )

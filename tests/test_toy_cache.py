@@ -60,3 +60,19 @@ def test_train_toy_arguments() -> None:
     for bad in (["seed=x"], ["force=maybe"], ["steps=3"], ["7"]):
         with pytest.raises(ValueError):
             parse_args(bad)
+
+
+def test_shipped_model_serves_its_seed_and_recipe_until_a_retrain(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / cache.RECIPE_FILE).write_text(json.dumps(cache.training_key(0, TINY)))
+    monkeypatch.setattr(cache, "SHIPPED_DIR", shipped)
+    assert cache.shipped_toy_model(0, TINY) == shipped
+    assert cache.shipped_toy_model(1, TINY) is None and cache.shipped_toy_model(0) is None
+    assert cache.ensure_toy_model(seed=0, recipe=TINY) == shipped  # nothing trained
+    assert not cache.toy_model_dir(0, TINY).exists()
+    retrained = cache.ensure_toy_model(seed=0, force=True, recipe=TINY)
+    assert retrained == cache.toy_model_dir(0, TINY) and (retrained / "model.safetensors").exists()
+    assert cache.ensure_toy_model(seed=0, recipe=TINY) == retrained  # the cache, once there, comes first

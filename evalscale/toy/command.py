@@ -6,7 +6,7 @@ import logging
 import sys
 
 from evalscale.cli import split_arguments
-from evalscale.toy.cache import ensure_toy_model, toy_model_dir
+from evalscale.toy.cache import ensure_toy_model, shipped_toy_model, toy_model_dir
 
 USAGE = "usage: evalscale train-toy [seed=N] [force=true]"
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
         print(f"evalscale train-toy: {error}\n{USAGE}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if toy_model_dir(seed).is_dir() and not force:
+    if (toy_model_dir(seed).is_dir() or shipped_toy_model(seed)) and not force:
         print(f"toy reasoner already trained (seed {seed}); retrain with force=true", file=sys.stderr)
     print(ensure_toy_model(seed=seed, force=force))
     return 0

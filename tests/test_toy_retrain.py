@@ -1,0 +1,56 @@
+"""The shipped toy reasoner is what the recipe trains: retraining it (seed 0, default recipe) gives the
+same scaling curve on the real engine. Slow: the recipe's full training, about 4 minutes on 2 cores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from engine import cells_by_key, sweep_config
+
+from evalscale.backends import Backend
+from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.grading.command import grade_run
+from evalscale.sweep import generate, make_plan
+from evalscale.toy import cache
+
+pytestmark = pytest.mark.engine
+
+GRID = ("budget.caps=[8,16,32,64]", "budget.waits=[0,1,2]", "limit=32")
+TOLERANCE = 0.1  # accuracy per cell, as a share: 3 of the 32 problems
+
+
+def accuracy_by_cell(backend: Backend, run_dir: Path, *overrides: str) -> dict[tuple[int, int], float]:
+    """Accuracy per (cap, waits) of a greedy sweep on `backend`."""
+    plan = make_plan(sweep_config(*GRID, f"run_dir={run_dir}", "progress=false", *overrides))
+    assert generate(plan, backend) == "complete"
+    correct = {verdict.key: verdict.correct for verdict in grade_run(run_dir, workers=1)}
+    by_cell: dict[tuple[int, int], list[bool]] = {}
+    for key, cell in cells_by_key(run_dir).items():
+        by_cell.setdefault((cell["cap"], cell["waits"]), []).append(correct[key])
+    return {cell: sum(values) / len(values) for cell, values in by_cell.items()}
+
+
+def test_the_default_sweep_uses_the_shipped_weights() -> None:
+    assert cache.shipped_toy_model(seed=0) == cache.SHIPPED_DIR
+    assert make_plan(sweep_config()).model_path == str(cache.SHIPPED_DIR)
+
+
+def test_retraining_reproduces_the_shipped_curve(
+    toy_engine: VllmBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVALSCALE_CACHE", str(tmp_path / "cache"))
+    retrained = cache.ensure_toy_model(seed=0, force=True)
+    assert retrained.parent == tmp_path / "cache"
+    shipped = accuracy_by_cell(toy_engine, tmp_path / "shipped")
+    engine = dict(sweep_config()["engine"])
+    engine.pop("backend")
+    backend = VllmBackend(str(retrained), engine, {"temperature": 0.0})
+    try:
+        again = accuracy_by_cell(backend, tmp_path / "retrained", f"model.path={retrained}")
+    finally:
+        backend.close()
+    assert again.keys() == shipped.keys()
+    differences = {cell: again[cell] - shipped[cell] for cell in shipped}
+    assert all(abs(diff) <= TOLERANCE for diff in differences.values()), differences
+    assert again[(64, 0)] - again[(8, 0)] >= 0.3 and again[(64, 2)] >= again[(64, 0)]  # a scaling curve
