@@ -22,21 +22,27 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from evalscale.backends import Backend, BackendError
+from evalscale.config_check import CONF_DIR, ConfigError, check_arguments
 from evalscale.forcing import Grid, SampleMachine
 from evalscale.prompting import ModelProfile, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
 from evalscale.store import VERDICTS, RunStore, StoreError
 from evalscale.tasks import TaskError, load_problems
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 MODES = ("shared", "independent")
 # Keys that do not change what is generated: a run dir may be resumed with other values.
-NOT_HASHED = ("limit", "problems", "run_dir", "max_active_samples", "progress", "grade", "report", "shard")
+NOT_HASHED = (
+    "limit",
+    "problems",
+    "run_dir",
+    "max_active_samples",
+    "progress",
+    "grade",
+    "report",
+    "shard",
+    "label",
+)
 ENGINE_HASHED = ("dtype", "quantization", "max_model_len")
-
-
-class ConfigError(ValueError):
-    """The sweep's configuration cannot run."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,12 @@ class SweepPlan:
 
 
 def main(argv: list[str]) -> int:
-    """Run the Hydra app `evalscale sweep` with `argv` as its overrides."""
+    """Run the Hydra app `evalscale sweep` with `argv` as its overrides (checked first: exit 2 if bad)."""
+    try:
+        check_arguments(argv)
+    except ConfigError as error:
+        print(f"evalscale sweep: {error}", file=sys.stderr)
+        return 2
     sys.argv = ["evalscale sweep", *argv]
     sweep_app()
     return 0
