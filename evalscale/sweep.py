@@ -26,23 +26,11 @@ from evalscale.config_check import CONF_DIR, ConfigError, check_arguments
 from evalscale.forcing import Grid, SampleMachine
 from evalscale.prompting import ModelProfile, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
+from evalscale.runconfig import generation_config
 from evalscale.store import VERDICTS, RunStore, StoreError
 from evalscale.tasks import TaskError, load_problems
 
 MODES = ("shared", "independent")
-# Keys that do not change what is generated: a run dir may be resumed with other values.
-NOT_HASHED = (
-    "limit",
-    "problems",
-    "run_dir",
-    "max_active_samples",
-    "progress",
-    "grade",
-    "report",
-    "shard",
-    "label",
-)
-ENGINE_HASHED = ("dtype", "quantization", "max_model_len")
 
 
 @dataclass(frozen=True)
@@ -265,9 +253,7 @@ def check_lengths(
 
 def hash_config(config: dict[str, Any]) -> str:
     """Hash of what decides the generations (not limit, run_dir, engine parallelism, ...)."""
-    kept = {key: value for key, value in config.items() if key not in NOT_HASHED and key != "engine"}
-    kept["engine"] = {key: config["engine"].get(key) for key in ENGINE_HASHED}
-    kept["task"] = {key: value for key, value in config["task"].items() if key != "data_file"}
+    kept = generation_config(config)
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
 
