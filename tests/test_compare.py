@@ -111,4 +111,6 @@ def test_compare_default_out_is_named_after_the_runs(tmp_path: Path, monkeypatch
     a, b = pair_of_runs(tmp_path)
     monkeypatch.chdir(tmp_path)
     assert compare.main([str(a), str(b)]) == 0
-    assert (tmp_path / "reports" / "compare-letter_count-model_ckpt-100-vs-model_ckpt-200" / "compare.md").exists()
+    assert (
+        tmp_path / "reports" / "compare-letter_count-model_ckpt-100-vs-model_ckpt-200" / "compare.md"
+    ).exists()
