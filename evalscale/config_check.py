@@ -34,6 +34,9 @@ CONFIG_NAME = "config"
 OPEN_SECTIONS = ("engine",)
 # Keys whose default is null, with the kind of value they take.
 NULL_DEFAULT_KINDS: dict[str, type] = {"limit": int, "problems": list}
+# Keys read when set but absent from conf/ (adding them there would change every run's config hash):
+# `+KEY=VALUE` adds them.
+OPTIONAL_KINDS: dict[str, type] = {"budget.control_range": list}
 # List keys that also take one scalar (the sweep reads `budget.caps=512` as [512]).
 SCALAR_AS_LIST = ("budget.caps", "budget.waits")
 KIND_NAMES: dict[type, str] = {
@@ -136,10 +139,14 @@ class _Checker:
 
     def _check_key(self, base: DictConfig, override: Override) -> None:
         """The key must exist (or sit in an open section) and the value must be of its kind."""
-        key = override.key_or_group
+        key, value = override.key_or_group, override.value()
         current = _select(base, key)
         adds = override.is_add() or override.is_force_add()
-        if current is _ABSENT:
+        if current is _ABSENT and key in OPTIONAL_KINDS:
+            if not adds:
+                raise ConfigError(f"{key} is not set by default; add it: +{override.input_line}")
+            current = None
+        elif current is _ABSENT:
             parent = key.rpartition(".")[0]
             open_section = key.split(".")[0] in OPEN_SECTIONS or (
                 bool(parent) and _select(base, parent) == {}
@@ -147,14 +154,13 @@ class _Checker:
             if adds and open_section:
                 return
             raise ConfigError(_unknown_key(base, key, hint_add=open_section))
-        if override.is_add() and not isinstance(override.value(), dict | list):
+        elif override.is_add() and current is not None and not isinstance(value, dict | list):
             raise ConfigError(f"{key} exists already; set it without '+': {str(override.input_line)[1:]}")
         if override.is_delete() or key.startswith("hydra."):
             return  # Hydra checks its own keys
-        value = override.value()
         if isinstance(value, str) and "${" in value:
             return  # an interpolation: checked when the config resolves
-        expected = NULL_DEFAULT_KINDS.get(key) if current is None else type(current)
+        expected = (NULL_DEFAULT_KINDS | OPTIONAL_KINDS).get(key) if current is None else type(current)
         if expected is not None and not _fits(value, current, expected, key):
             element = (
                 f" of {ELEMENT_NAMES.get(type(current[0]), 'values')}" if expected is list and current else ""

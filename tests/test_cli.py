@@ -11,6 +11,7 @@ import pytest
 from engine import REPO
 
 from evalscale import sweep
+from evalscale.config_check import check_arguments
 
 
 def evalscale(*args: str) -> subprocess.CompletedProcess[str]:
@@ -66,7 +67,29 @@ BAD_OVERRIDES = [
     ),
     (("budget",), "cannot read the override 'budget'; overrides look like KEY=VALUE"),
     (("run_dir=${nope}",), "cannot resolve the config: Interpolation key 'nope' not found"),
+    (
+        ("budget.control_range=[100,200]",),
+        "budget.control_range is not set by default; add it: +budget.control_range=[100,200]",
+    ),
 ]
+
+
+def test_good_overrides_pass_the_check() -> None:
+    check_arguments(
+        [
+            "-m",
+            "task=aime24,math500",
+            "model=s1.1-32b,toy",
+            "budget.caps=16",  # one cap reads as [16]
+            "+budget.control_range=[100,200]",
+            "+engine.data_parallel_size=2",  # engine options pass through to the backend
+            "+model.chat_template_kwargs.enable_thinking=false",
+            "+limit=4",
+            "sampling.temperature=1",  # an integer where a number is expected
+            "run_dir=runs/${task.name}",
+            "hydra/launcher=local",
+        ]
+    )
 
 
 @pytest.mark.parametrize(("args", "sentence"), BAD_OVERRIDES)
