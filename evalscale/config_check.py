@@ -65,8 +65,10 @@ def check_arguments(argv: list[str]) -> None:
     actions = [args.run, args.multirun, args.cfg, args.info, args.shell_completion]
     if sum(bool(action) for action in actions) > 1:
         raise ConfigError("give only one of -m/--multirun, -r/--run, -c/--cfg, -i/--info, --shell-completion")
-    if args.help or args.hydra_help or args.info or args.shell_completion or args.config_dir:
+    if args.help or args.hydra_help or args.info or args.shell_completion:
         return
+    if args.config_dir or args.config_path or args.config_name:
+        return  # another config tree than conf/config.yaml: Hydra checks it
     try:
         overrides = OverridesParser.create().parse_overrides(args.overrides)
     except HydraException as error:
