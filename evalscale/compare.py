@@ -1,9 +1,11 @@
-"""`evalscale compare RUN_A RUN_B [out=...]`: paired comparison of two runs of one task (e.g. checkpoints).
+"""`evalscale compare RUN_A RUN_B [out=...] [labels=A,B]`: paired comparison of two runs of one task.
 
 Only cells present in both runs (same problem, sample, cap and waits) count,
 so every difference is paired. Writes compare.csv (per cell: accuracies, the
 difference B - A with a 95% paired bootstrap CI over problems), compare.md and
 compare.png/.pdf; prints the table and the difference in area under the curve.
+Each side is named by what sets it apart from the other (`extension=Hmm`,
+`model=ckpt-200`; see analysis.labels), by its config's `label`, or by `labels=`.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from evalscale import analysis, plotting
-from evalscale.analysis import metrics
+from evalscale.analysis import labels, metrics
 from evalscale.analysis.runs import Grader
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci, percentile_ci, resample_counts
-from evalscale.report import markdown_table, parse_arguments, safe_name
+from evalscale.report import markdown_table, parse_arguments, safe_name, split_labels
 from evalscale.store import StoreError
 
-USAGE = "usage: evalscale compare RUN_A RUN_B [out=reports/NAME]"
+USAGE = "usage: evalscale compare RUN_A RUN_B [out=reports/NAME] [labels=NAME_A,NAME_B]"
 PAIR = ["problem_id", "sample", "cap", "waits"]
 DELTA_SHOWN = {
     "cap": "cap",
@@ -66,8 +68,8 @@ class Comparison:
     area: AreaDifference
 
 
-def load_side(path: Path, grader: Grader | None) -> tuple[str, str, pd.DataFrame]:
-    """The series name, task and graded cells of one side; it must hold one model and task."""
+def load_side(path: Path, grader: Grader | None) -> analysis.Runs:
+    """The graded runs of one side; they must form one series (one run, or the shards of one run)."""
     runs = analysis.load_runs([path], grader=grader)
     series = runs.cells[["model", "task"]].drop_duplicates()
     if len(series) != 1:
@@ -75,8 +77,27 @@ def load_side(path: Path, grader: Grader | None) -> tuple[str, str, pd.DataFrame
         raise analysis.AnalysisError(
             f"{path} holds several series ({names}); give one run or the shards of one run"
         )
-    model, task = series.iloc[0]
-    return str(model), str(task), runs.cells
+    return runs
+
+
+def side_labels(
+    sides: tuple[analysis.Runs, analysis.Runs], names: tuple[str, str] | None = None
+) -> list[str]:
+    """The two sides' labels: `names`, else each config's `label`, else what sets the sides apart.
+
+    Sides that would read the same get "(A)" and "(B)".
+    """
+    variants = [labels.common([run.variant for run in side.runs]) for side in sides]
+    described = labels.describe(variants)
+    chosen = (
+        list(names)
+        if names
+        else [
+            next((run.label for run in side.runs if run.label), text)
+            for side, text in zip(sides, described, strict=True)
+        ]
+    )
+    return [f"{chosen[0]} (A)", f"{chosen[1]} (B)"] if chosen[0] == chosen[1] else chosen
 
 
 def paired_deltas(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
@@ -157,13 +178,17 @@ def _areas(
     return area_a, area_b, low, high
 
 
-def compare(path_a: Path, path_b: Path, n_boot: int = N_BOOT) -> Comparison:
-    """Compare two runs of one task on their shared cells."""
+def compare(
+    path_a: Path, path_b: Path, n_boot: int = N_BOOT, names: tuple[str, str] | None = None
+) -> Comparison:
+    """Compare two runs of one task on their shared cells; `names` label them (default: side_labels)."""
     grader = analysis.default_grader()
-    (model_a, task_a, cells_a), (model_b, task_b, cells_b) = (load_side(p, grader) for p in (path_a, path_b))
+    sides = (load_side(path_a, grader), load_side(path_b, grader))
+    task_a, task_b = (side.runs[0].task for side in sides)
     if task_a != task_b:
         raise analysis.AnalysisError(f"the runs are of different tasks ({task_a} and {task_b})")
-    label_a, label_b = (f"{model_a} (A)", f"{model_b} (B)") if model_a == model_b else (model_a, model_b)
+    label_a, label_b = side_labels(sides, names)
+    cells_a, cells_b = (side.cells for side in sides)
     keys = cells_a[PAIR].merge(cells_b[PAIR], on=PAIR)
     if keys.empty:
         raise analysis.AnalysisError("the runs share no cell (same problem, sample, cap and waits)")
@@ -205,9 +230,9 @@ def write_comparison(result: Comparison, path_a: Path, path_b: Path, out: Path) 
     result.deltas.to_csv(out / "compare.csv", index=False)
     on_curve = result.deltas[result.deltas["control"] != "grid"]
     order = on_curve.sort_values(["control", "cap", "waits"])  # "cap" sorts before "wait"
-    colors = plotting.model_colors([result.label_a, result.label_b])
+    styles = plotting.series_styles([result.label_a, result.label_b])
     roles = {result.label_a: "A", result.label_b: "B"}
-    figure = plotting.plot_compare(result.curves, order.assign(label=delta_labels(order)), colors, roles)
+    figure = plotting.plot_compare(result.curves, order.assign(label=delta_labels(order)), styles, roles)
     plotting.save_figure(figure, out, "compare")
     lines = [
         f"# evalscale compare: {result.task}",
@@ -234,11 +259,12 @@ def main(argv: list[str]) -> int:
         print(USAGE)
         return 0 if argv else 2
     try:
-        paths, options = parse_arguments(argv, ["out"])
+        paths, options = parse_arguments(argv, ["out", "labels"])
         if len(paths) != 2:
             raise analysis.AnalysisError(f"compare needs exactly two runs, got {len(paths)}")
         path_a, path_b = paths
-        result = compare(path_a, path_b)
+        names = split_labels(options.get("labels"), 2)
+        result = compare(path_a, path_b, names=(names[0], names[1]) if names else None)
         default = Path("reports") / safe_name(f"compare-{result.task}-{result.label_a}-vs-{result.label_b}")
         out = Path(options.get("out") or default)
         write_comparison(result, path_a, path_b, out)

@@ -2,18 +2,19 @@
 
 Figures are built on `matplotlib.figure.Figure` (no pyplot state, Agg canvas),
 sized for a paper: one panel is a column wide (3.3 in), several panels span
-the text width. A model keeps its color in every figure (`model_colors`);
-cap-controlled points are circles, Wait-controlled points triangles, majority
-vote squares, reference points crosses.
+the text width. Every series has its own color, marker and line style
+(`series_styles`), the same in every figure of a report, so curves stay apart
+in greyscale print too; cap-controlled points are filled, Wait-controlled
+points open, reference points grey crosses.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -30,11 +31,24 @@ from evalscale.analysis.reference import for_task
 # sweep's logging shows): keep it to warnings.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
-# Okabe-Ito (color-blind safe) without its yellow (pale on white) and black, plus a brown and an indigo;
-# grey and black are kept for references and legend keys
+# Okabe-Ito (color-blind safe) without its yellow (pale on white) and black, plus a brown and an indigo,
+# ordered so that the first colors are furthest apart; grey and black are kept for references and legend keys
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#332288"]
+SERIES_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<"]
+LineStyle = str | tuple[float, tuple[float, ...]]
+SERIES_LINESTYLES: list[LineStyle] = [
+    "-",
+    "--",
+    ":",
+    "-.",
+    (0, (5, 1)),
+    (0, (3, 1, 1, 1, 1, 1)),
+    (0, (1, 3)),
+    (0, (8, 2, 2, 2)),
+]
 REFERENCE_COLOR = "0.45"
-MARKERS = {"cap": "o", "wait": "^", "parallel": "s", "reference": "x"}
+KEY_COLOR = "0.3"  # legend keys that explain a marker or line, not a series
+REFERENCE_MARKER = "x"
 KIND_NAMES = {
     "cap": "cap-controlled",
     "wait": "Wait-controlled",
@@ -67,17 +81,26 @@ X_LABEL = "Average thinking tokens"
 Y_LABEL = "Accuracy (%)"
 
 
-def model_colors(names: Iterable[str]) -> dict[str, str]:
-    """A color per model: its name hashed into PALETTE, the next free color on a clash (names sorted)."""
-    colors: dict[str, str] = {}
-    for name in sorted(set(names)):
-        slot = zlib.crc32(name.encode("utf-8")) % len(PALETTE)
-        for step in range(len(PALETTE)):
-            if PALETTE[(slot + step) % len(PALETTE)] not in colors.values():
-                slot = (slot + step) % len(PALETTE)
-                break
-        colors[name] = PALETTE[slot]
-    return colors
+@dataclass(frozen=True)
+class SeriesStyle:
+    """How one series is drawn: its color, marker and line style."""
+
+    color: str
+    marker: str
+    linestyle: LineStyle
+
+
+def series_styles(names: Iterable[str]) -> dict[str, SeriesStyle]:
+    """A style per series, in order of first appearance: the n-th series takes the n-th color, marker
+    and line style, so no two of the first eight share any of them (past eight, markers shift)."""
+    styles: dict[str, SeriesStyle] = {}
+    for index, name in enumerate(dict.fromkeys(names)):
+        styles[name] = SeriesStyle(
+            color=PALETTE[index % len(PALETTE)],
+            marker=SERIES_MARKERS[(index + index // len(PALETTE)) % len(SERIES_MARKERS)],
+            linestyle=SERIES_LINESTYLES[index % len(SERIES_LINESTYLES)],
+        )
+    return styles
 
 
 @contextmanager
@@ -149,25 +172,33 @@ def _panels(tasks: list[str], x_label: str = X_LABEL) -> tuple[Figure, dict[str,
     return figure, axes
 
 
-def _draw_curve(ax: Axes, points: pd.DataFrame, x: str, color: str, linestyle: str = "-") -> None:
-    """One series: CI (a band for solid lines, bars otherwise), line in token order, a marker per kind."""
+def _draw_curve(
+    ax: Axes, points: pd.DataFrame, x: str, style: SeriesStyle, linestyle: LineStyle, band: bool = True
+) -> None:
+    """One series: its CI (a band, or bars), a line in token order, and its marker at each point,
+    filled where the cap controls thinking and open where Waits do."""
     points = points.sort_values(x)
-    if linestyle == "-":
-        ax.fill_between(points[x], points["ci_low"], points["ci_high"], color=color, alpha=0.15, linewidth=0)
+    if band:
+        ax.fill_between(
+            points[x], points["ci_low"], points["ci_high"], color=style.color, alpha=0.15, linewidth=0
+        )
     else:
         errors = [points["accuracy"] - points["ci_low"], points["ci_high"] - points["accuracy"]]
-        ax.errorbar(points[x], points["accuracy"], yerr=errors, fmt="none", ecolor=color, elinewidth=0.7)
-    ax.plot(points[x], points["accuracy"], color=color, linestyle=linestyle)
+        ax.errorbar(
+            points[x], points["accuracy"], yerr=errors, fmt="none", ecolor=style.color, elinewidth=0.7
+        )
+    ax.plot(points[x], points["accuracy"], color=style.color, linestyle=linestyle)
     for kind, group in points.groupby("control"):
         ax.plot(
-            group[x],
-            group["accuracy"],
-            linestyle="none",
-            marker=MARKERS[str(kind)],
-            color=color,
-            markeredgecolor="white",
-            markeredgewidth=0.5,
+            group[x], group["accuracy"], linestyle="none", **_marker(style.marker, style.color, str(kind))
         )
+
+
+def _marker(marker: str, color: str, kind: str) -> dict[str, object]:
+    """Marker properties of a point kind: open for Wait-controlled points, filled for the others."""
+    if kind == "wait":
+        return {"marker": marker, "color": color, "markerfacecolor": "white", "markeredgewidth": 1.0}
+    return {"marker": marker, "color": color, "markeredgecolor": "white", "markeredgewidth": 0.5}
 
 
 def _draw_reference(ax: Axes, reference: pd.DataFrame) -> None:
@@ -179,7 +210,7 @@ def _draw_reference(ax: Axes, reference: pd.DataFrame) -> None:
             points["accuracy"],
             color=REFERENCE_COLOR,
             linestyle=":",
-            marker=MARKERS["reference"],
+            marker=REFERENCE_MARKER,
         )
 
 
@@ -191,15 +222,37 @@ def _legend(figure: Figure, handles: list[Line2D]) -> None:
     )
 
 
-def _series_handles(colors: dict[str, str], labels: dict[str, str]) -> list[Line2D]:
-    """Legend entries: one colored line per model, in the order of their labels."""
+def _series_handles(
+    styles: dict[str, SeriesStyle], labels: dict[str, str], solid: bool = False
+) -> list[Line2D]:
+    """Legend entries: one line per series in its color, marker and line style (`solid`: solid lines),
+    in the order of their labels."""
     ordered = sorted(labels.items(), key=lambda item: item[1])
-    return [Line2D([], [], color=colors[model], label=label) for model, label in ordered]
+    return [
+        Line2D(
+            [],
+            [],
+            color=styles[model].color,
+            linestyle="-" if solid else styles[model].linestyle,
+            marker=styles[model].marker,
+            markeredgecolor="white",
+            markeredgewidth=0.5,
+            label=label,
+        )
+        for model, label in ordered
+    ]
 
 
 def _marker_handles(kinds: Iterable[str], names: dict[str, str]) -> list[Line2D]:
-    """Legend entries: one grey marker per point kind."""
-    return [Line2D([], [], color="0.3", linestyle="none", marker=MARKERS[k], label=names[k]) for k in kinds]
+    """Legend entries: a grey key per point kind (filled, open, or the reference's cross)."""
+    return [Line2D([], [], linestyle="none", label=names[kind], **_kind_key(kind)) for kind in kinds]
+
+
+def _kind_key(kind: str) -> dict[str, object]:
+    """Marker properties of a kind's legend key."""
+    if kind == "reference":
+        return {"marker": REFERENCE_MARKER, "color": KEY_COLOR}
+    return _marker("o", KEY_COLOR, kind)
 
 
 def series_labels(points: pd.DataFrame) -> dict[str, str]:
@@ -209,9 +262,9 @@ def series_labels(points: pd.DataFrame) -> dict[str, str]:
 
 
 def plot_scaling(
-    curve: pd.DataFrame, colors: dict[str, str], reference: pd.DataFrame | None = None
+    curve: pd.DataFrame, styles: dict[str, SeriesStyle], reference: pd.DataFrame | None = None
 ) -> Figure:
-    """Accuracy against mean thinking tokens: a panel per task, a line per model, 95% CI bands.
+    """Accuracy against mean thinking tokens: a panel per task, a line per series, 95% CI bands.
 
     `curve` holds the scaling-curve rows of a summary (see analysis.curve);
     `reference` optional points (analysis.reference.read_reference) drawn in grey.
@@ -220,7 +273,8 @@ def plot_scaling(
     with paper_style():
         figure, axes = _panels(tasks)
         for (model, task), points in curve.groupby(["model", "task"]):
-            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", colors[str(model)])
+            style = styles[str(model)]
+            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", style, style.linestyle)
         matched = {task: for_task(reference, task) for task in tasks}
         for task, points in matched.items():
             if not points.empty:
@@ -228,7 +282,7 @@ def plot_scaling(
         overlaid = any(not points.empty for points in matched.values())
         kinds = [k for k in ("cap", "wait") if (curve["control"] == k).any()] + ["reference"] * overlaid
         names = {**KIND_NAMES, "reference": _reference_name(reference)}
-        _legend(figure, _series_handles(colors, series_labels(curve)) + _marker_handles(kinds, names))
+        _legend(figure, _series_handles(styles, series_labels(curve)) + _marker_handles(kinds, names))
     return figure
 
 
@@ -239,26 +293,23 @@ def _reference_name(reference: pd.DataFrame | None) -> str:
     return ", ".join(sorted(reference["label"].astype(str).unique()))
 
 
-def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, colors: dict[str, str]) -> Figure:
+def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, styles: dict[str, SeriesStyle]) -> Figure:
     """Sequential (budget forcing) against parallel (majority vote) scaling, s1 Figure 4 style.
 
-    Solid lines: the scaling curve (mean single-sample accuracy); dashed with
-    squares: majority vote over k samples at the unforced cell, x = the k
-    samples' thinking tokens summed; k is written beside each square.
+    Solid lines: the scaling curve (mean single-sample accuracy); dashed: majority
+    vote over k samples at the unforced cell, x = the k samples' thinking tokens
+    summed; k is written beside each of its points. Series keep their colors and markers.
     """
     tasks = sorted(set(curve["task"]) | set(parallel["task"]))
     with paper_style():
         figure, axes = _panels(tasks, x_label="Thinking tokens per problem")
         for (model, task), points in curve.groupby(["model", "task"]):
-            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", colors[str(model)])
+            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", styles[str(model)], "-")
         for (model, task), points in parallel.groupby(["model", "task"]):
             ax = axes[str(task)]
+            style = styles[str(model)]
             _draw_curve(
-                ax,
-                points.assign(control="parallel"),
-                "mean_total_thinking_tokens",
-                colors[str(model)],
-                linestyle="--",
+                ax, points.assign(control="parallel"), "mean_total_thinking_tokens", style, "--", band=False
             )
             for row in points.itertuples():
                 ax.annotate(
@@ -268,25 +319,18 @@ def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, colors: dict[str,
                     xytext=(-2, 5),
                     ha="right",
                     textcoords="offset points",
-                    color=colors[str(model)],
+                    color=style.color,
                 )
-        styles = [
-            Line2D([], [], color="0.3", label="sequential (budget forcing)"),
-            Line2D(
-                [],
-                [],
-                color="0.3",
-                linestyle="--",
-                marker=MARKERS["parallel"],
-                label="parallel (majority vote)",
-            ),
+        keys = [
+            Line2D([], [], color=KEY_COLOR, label="sequential (budget forcing)"),
+            Line2D([], [], color=KEY_COLOR, linestyle="--", label="parallel (majority vote)"),
         ]
-        _legend(figure, _series_handles(colors, series_labels(curve)) + styles)
+        _legend(figure, _series_handles(styles, series_labels(curve), solid=True) + keys)
     return figure
 
 
 def plot_compare(
-    curves: pd.DataFrame, deltas: pd.DataFrame, colors: dict[str, str], roles: dict[str, str]
+    curves: pd.DataFrame, deltas: pd.DataFrame, styles: dict[str, SeriesStyle], roles: dict[str, str]
 ) -> Figure:
     """Two runs compared: their scaling curves (top), per-cell difference B - A with paired CI (bottom).
 
@@ -300,7 +344,8 @@ def plot_compare(
         top.set_xlabel(X_LABEL)
         top.set_ylabel(Y_LABEL)
         for model, points in curves.groupby("model"):
-            _draw_curve(top, points, "mean_thinking_tokens", colors[str(model)])
+            style = styles[str(model)]
+            _draw_curve(top, points, "mean_thinking_tokens", style, style.linestyle)
         positions = range(len(deltas))
         errors = [deltas["diff"] - deltas["ci_low"], deltas["ci_high"] - deltas["diff"]]
         bottom.axhline(0.0, color="0.3", linewidth=0.8)
@@ -311,6 +356,6 @@ def plot_compare(
         bottom.grid(axis="x", visible=False)
         kinds = [k for k in ("cap", "wait") if (curves["control"] == k).any()]
         labels = {model: f"{roles[model]}: {label}" for model, label in series_labels(curves).items()}
-        handles = _series_handles(colors, labels) + _marker_handles(kinds, KIND_NAMES)
+        handles = _series_handles(styles, labels) + _marker_handles(kinds, KIND_NAMES)
         top.legend(handles=handles, loc="best")
     return figure

@@ -1,9 +1,11 @@
-"""`evalscale report RUN_DIR... [out=reports/NAME] [reference=PATH.csv]`: tables, s1 metrics and figures.
+"""`evalscale report RUN_DIR... [out=reports/NAME] [reference=PATH.csv] [labels=A,B,...]`: tables, figures.
 
 Writes into the out folder: summary.csv (one row per model, task, cap, waits),
 metrics.csv (Control, Scaling, Performance per model and task), parallel.csv
 (majority vote, when runs have several samples), scaling.png/.pdf,
-parallel.png/.pdf, and report.md showing them together.
+parallel.png/.pdf, and report.md showing them together. Series are named by
+the config values that set them apart (analysis.labels), by their config's
+`label`, or by `labels=` (one per RUN_DIR, comma-separated).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from evalscale.analysis.reference import read_reference
 from evalscale.cli import split_arguments
 from evalscale.store import StoreError
 
-USAGE = "usage: evalscale report RUN_DIR [RUN_DIR...] [out=reports/NAME] [reference=PATH.csv]"
+USAGE = (
+    "usage: evalscale report RUN_DIR [RUN_DIR...] [out=reports/NAME] [reference=PATH.csv] [labels=A,B,...]"
+)
 SUMMARY_SHOWN = {
-    "model": "model",
+    "model": "series",
     "task": "task",
     "cap": "cap",
     "waits": "waits",
@@ -44,7 +48,7 @@ SUMMARY_SHOWN = {
     "maj_accuracy": "maj %",
 }
 METRICS_SHOWN = {
-    "model": "model",
+    "model": "series",
     "task": "task",
     "n_points": "points",
     "control": "Control %",
@@ -70,6 +74,16 @@ def parse_arguments(argv: Sequence[str], options: Sequence[str]) -> tuple[list[P
     return paths, {key: value for key, value in values.items() if value}
 
 
+def split_labels(text: str | None, count: int) -> list[str] | None:
+    """`labels=A,B,...` as a list of `count` names (None when not given); AnalysisError for a wrong count."""
+    if not text:
+        return None
+    names = [name.strip() for name in text.split(",")]
+    if len(names) != count or not all(names):
+        raise analysis.AnalysisError(f"labels={text!r} names {len(names)} runs; give {count} non-empty names")
+    return names
+
+
 def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
     """A table as Markdown with the given columns renamed, numbers to one decimal."""
     shown = table[[c for c in columns if c in table.columns]].rename(columns=columns)
@@ -87,11 +101,12 @@ def reference_metrics(reference: pd.DataFrame) -> pd.DataFrame:
 
 
 def runs_table(runs: analysis.Runs) -> pd.DataFrame:
-    """The runs that went into a report: series, task, mode, status, cells and path."""
+    """The runs that went into a report: series, model, task, mode, status, cells and path."""
     return pd.DataFrame(
         [
             {
-                "model": r.series,
+                "series": r.series,
+                "model": r.model,
                 "task": r.task,
                 "mode": r.mode,
                 "status": r.status,
@@ -132,13 +147,19 @@ def marked(figure: Figure, note: str) -> Figure:
     return figure
 
 
-def write_report(paths: Sequence[Path], out: Path | None = None, reference_path: Path | None = None) -> Path:
+def write_report(
+    paths: Sequence[Path],
+    out: Path | None = None,
+    reference_path: Path | None = None,
+    names: Sequence[str] | None = None,
+) -> Path:
     """Write the report of the runs under `paths` into `out` (default: reports/NAME); returns report.md.
 
-    Warnings (interrupted runs, cells with many unanswered samples) go to stderr too.
+    `names` (one per path) label the series. Warnings (interrupted runs, cells
+    with many unanswered samples) go to stderr too.
     """
     reference = read_reference(reference_path) if reference_path else None  # a bad file fails before grading
-    runs = analysis.load_runs(paths, grader=analysis.default_grader())
+    runs = analysis.load_runs(paths, grader=analysis.default_grader(), names=names)
     title = report_name(runs, paths)
     out = out or Path("reports") / title
     summary = analysis.summarize(runs.cells)
@@ -150,8 +171,8 @@ def write_report(paths: Sequence[Path], out: Path | None = None, reference_path:
     out.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out / "summary.csv", index=False)
     scaling.to_csv(out / "metrics.csv", index=False)
-    colors = plotting.model_colors(summary["model"])
-    plotting.save_figure(marked(plotting.plot_scaling(curve, colors, reference), partial), out, "scaling")
+    styles = plotting.series_styles(sorted(summary["model"].unique()))
+    plotting.save_figure(marked(plotting.plot_scaling(curve, styles, reference), partial), out, "scaling")
     lines = [
         f"# evalscale report: {title}" + (f" ({partial})" if partial else ""),
         "",
@@ -186,14 +207,15 @@ def write_report(paths: Sequence[Path], out: Path | None = None, reference_path:
         "![Accuracy against average thinking tokens](scaling.png)",
         "",
         "Accuracy against average thinking tokens (log2 axis) with 95% bootstrap CIs over problems;",
-        "circles vary the cap (no Wait), triangles add Waits at the largest cap ([PDF](scaling.pdf)).",
+        "filled points vary the cap (no Wait), open points add Waits at the largest cap",
+        "([PDF](scaling.pdf)).",
         "",
     ]
     base = analysis.parallel_base(summary, parallel)
     if not parallel.empty:
         parallel.to_csv(out / "parallel.csv", index=False)
     if not base.empty:
-        plotting.save_figure(marked(plotting.plot_parallel(curve, base, colors), partial), out, "parallel")
+        plotting.save_figure(marked(plotting.plot_parallel(curve, base, styles), partial), out, "parallel")
         lines += [
             "## Sequential against parallel scaling",
             "",
@@ -236,12 +258,12 @@ def main(argv: list[str]) -> int:
         print(USAGE)
         return 0 if argv else 2
     try:
-        paths, options = parse_arguments(argv, ["out", "reference"])
+        paths, options = parse_arguments(argv, ["out", "reference", "labels"])
         if not paths:
             raise analysis.AnalysisError("no run directory given")
         out = Path(options["out"]) if options.get("out") else None
         reference = Path(options["reference"]) if options.get("reference") else None
-        written = write_report(paths, out, reference)
+        written = write_report(paths, out, reference, split_labels(options.get("labels"), len(paths)))
     except (analysis.AnalysisError, StoreError) as error:
         print(f"evalscale report: {error}", file=sys.stderr)
         return 2

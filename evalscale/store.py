@@ -159,7 +159,10 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     path = run_dir / MANIFEST
     if not path.exists():
         raise StoreError(f"{run_dir} is not a run directory: {MANIFEST} is missing")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise StoreError(f"{path} is not valid JSON ({error})") from error
 
 
 class RunStore:

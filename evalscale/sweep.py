@@ -25,34 +25,17 @@ from omegaconf import DictConfig, OmegaConf
 
 from evalscale.backends import Backend, BackendError
 from evalscale.backends.sampling import sampling_settings
+from evalscale.config_check import CONF_DIR, ConfigError, check_arguments
 from evalscale.console import ENGINE_LOG, sweep_console
 from evalscale.forcing import Grid, SampleMachine
 from evalscale.live_report import REPORT_DIR, LiveReport, live_report
 from evalscale.prompting import EXTENSION_TOKENIZATIONS, ModelProfile, ProfileError, PromptBuilder
 from evalscale.records import Problem, cell_key, to_json_dict
+from evalscale.runconfig import generation_config
 from evalscale.store import VERDICTS, RunStore, StoreError
 from evalscale.tasks import TaskError, load_problems
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 MODES = ("shared", "independent")
-# Keys that do not change what is generated: a run dir may be resumed with other values.
-NOT_HASHED = (
-    "limit",
-    "problems",
-    "run_dir",
-    "max_active_samples",
-    "progress",
-    "grade",
-    "report",
-    "shard",
-    "verbose",
-    "live_report_minutes",
-)
-ENGINE_HASHED = ("dtype", "quantization", "max_model_len")
-
-
-class ConfigError(ValueError):
-    """The sweep's configuration cannot run."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +59,12 @@ class SweepPlan:
 
 
 def main(argv: list[str]) -> int:
-    """Run the Hydra app `evalscale sweep` with `argv` as its overrides."""
+    """Run the Hydra app `evalscale sweep` with `argv` as its overrides (checked first: exit 2 if bad)."""
+    try:
+        check_arguments(argv)
+    except ConfigError as error:
+        print(f"evalscale sweep: {error}", file=sys.stderr)
+        return 2
     sys.argv = ["evalscale sweep", *argv]
     sweep_app()
     return 0
@@ -286,9 +274,7 @@ def check_lengths(
 
 def hash_config(config: dict[str, Any]) -> str:
     """Hash of what decides the generations (not limit, run_dir, engine parallelism, ...)."""
-    kept = {key: value for key, value in config.items() if key not in NOT_HASHED and key != "engine"}
-    kept["engine"] = {key: config["engine"].get(key) for key in ENGINE_HASHED}
-    kept["task"] = {key: value for key, value in config["task"].items() if key != "data_file"}
+    kept = generation_config(config)
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -176,10 +176,10 @@ def test_shards_merge_and_series_labels(tmp_path: Path) -> None:
     assert {r.path for r in runs.runs} == {shard_a, shard_b}
     summary = summarize(runs.cells)
     assert list(summary["n_problems"]) == [4, 4] and list(summary["model"]) == ["toy", "toy"]
-    # same model and task, other config, overlapping cells: separate series named by mode
+    # same model and task, other config, overlapping cells: separate series named by what differs
     write_run(tmp_path / "indep", answer, config_hash="hash-b", mode="independent")
     labels = set(summarize(load_runs([tmp_path / "runs", tmp_path / "indep"]).cells)["model"])
-    assert labels == {"toy (shared)", "toy (independent)"}
+    assert labels == {"mode=shared", "mode=independent"}
     # other caps, no overlap: one curve
     write_run(tmp_path / "more", answer, caps=(200,), config_hash="hash-c")
     summary = summarize(load_runs([tmp_path / "runs", tmp_path / "more"]).cells)

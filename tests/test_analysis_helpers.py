@@ -45,8 +45,12 @@ def write_run(
     mode: str = "shared",
     budget: dict | None = None,
     graded: bool = True,
+    config: dict | None = None,
 ) -> Path:
-    """Write a run directory whose cells answer as `answer` says; returns `run_dir`."""
+    """Write a run directory whose cells answer as `answer` says; returns `run_dir`.
+
+    `config` (e.g. a composed sweep config) is stored in the manifest, with the grid, samples and mode set.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     budget = {"caps": list(caps), "waits": list(waits), "min_thinking": 0, **(budget or {})}
     manifest = {
@@ -54,7 +58,7 @@ def write_run(
         "task": task,
         "mode": mode,
         "status": status,
-        "config": {"budget": budget, "samples": samples},
+        "config": {**(config or {}), "budget": budget, "samples": samples, "mode": mode},
         "config_hash": config_hash,
         "created": "2025-01-01T00:00:00",
         "versions": {},

@@ -30,7 +30,11 @@ def pair_of_runs(tmp_path: Path) -> tuple[Path, Path]:
 def test_paired_differences_and_area(tmp_path: Path) -> None:
     a, b = pair_of_runs(tmp_path)
     result = compare.compare(a, b)
-    assert (result.label_a, result.label_b, result.task) == ("ckpt-100", "ckpt-200", "letter_count")
+    assert (result.label_a, result.label_b, result.task) == (
+        "model=ckpt-100",
+        "model=ckpt-200",
+        "letter_count",
+    )
     deltas = result.deltas.set_index("cap")
     assert list(deltas["n_problems"]) == [4, 4]  # problem 4 is not in A
     assert deltas.loc[50, ["accuracy_a", "accuracy_b", "diff"]].tolist() == [50.0, 100.0, 50.0]
@@ -107,4 +111,6 @@ def test_compare_default_out_is_named_after_the_runs(tmp_path: Path, monkeypatch
     a, b = pair_of_runs(tmp_path)
     monkeypatch.chdir(tmp_path)
     assert compare.main([str(a), str(b)]) == 0
-    assert (tmp_path / "reports" / "compare-letter_count-ckpt-100-vs-ckpt-200" / "compare.md").exists()
+    assert (
+        tmp_path / "reports" / "compare-letter_count-model_ckpt-100-vs-model_ckpt-200" / "compare.md"
+    ).exists()

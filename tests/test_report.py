@@ -29,15 +29,18 @@ def test_report_writes_tables_figures_and_markdown(tmp_path: Path) -> None:
     assert report.main([str(runs), f"out={out}"]) == 0
     summary = pd.read_csv(out / "summary.csv")
     assert set(REQUIRED + ["mean_thinking_tokens"]) <= set(summary.columns)
-    base = summary[summary["model"] == "base"].set_index(["cap", "waits"])
+    # the runs differ in model and samples (their grids too, but those show as points)
+    base_label, tuned_label = "model=base, samples=2", "model=tuned, samples=1"
+    assert set(summary["model"]) == {base_label, tuned_label}
+    base = summary[summary["model"] == base_label].set_index(["cap", "waits"])
     assert base.loc[(50, 0), "accuracy"] == 50.0 and base.loc[(100, 2), "accuracy"] == 100.0
     assert base.loc[(100, 2), "control"] == "wait" and base.loc[(50, 2), "control"] == "grid"
     assert base.loc[(100, 2), "mean_thinking_tokens"] == 100.0  # 180 + problem, cut at 100
     assert base.loc[(50, 0), "n_samples"] == 2 and base.loc[(50, 0), "n_problems"] == 4
     metrics = pd.read_csv(out / "metrics.csv").set_index("model")
     assert set(metrics.columns) >= {"task", "control", "scaling", "performance"}
-    assert metrics.loc["tuned", "performance"] == 100.0 and metrics.loc["tuned", "scaling"] == 0.0
-    assert metrics.loc["base", "control"] == 100.0  # every cap-controlled point within its cap
+    assert metrics.loc[tuned_label, "performance"] == 100.0 and metrics.loc[tuned_label, "scaling"] == 0.0
+    assert metrics.loc[base_label, "control"] == 100.0  # every cap-controlled point within its cap
     for name in ("scaling.png", "scaling.pdf", "parallel.png", "parallel.pdf", "parallel.csv"):
         assert (out / name).stat().st_size > 0, name
     text = (out / "report.md").read_text()
@@ -75,7 +78,7 @@ def test_report_overlays_reference_points(tmp_path: Path) -> None:
     out = tmp_path / "report"
     assert report.main([str(run), f"out={out}", f"reference={reference}"]) == 0
     text = (out / "report.md").read_text()
-    assert "| paper   | Letter-Count |" in text  # the reference's metrics are listed
+    assert "| paper    | Letter-Count |" in text  # the reference's metrics are listed
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n")
     assert report.main([str(run), f"out={out}", f"reference={bad}"]) == 2

@@ -54,3 +54,29 @@ def test_a_run_compared_with_itself_differs_by_zero(toy_run: Path, tmp_path: Pat
     assert set(result.deltas["diff"]) == {0.0}
     assert set(result.deltas["ci_low"]) == {0.0} and set(result.deltas["ci_high"]) == {0.0}
     assert result.area.diff == 0.0
+
+
+@pytest.fixture(scope="module")
+def table4_runs(tmp_path_factory: pytest.TempPathFactory, toy_engine: VllmBackend) -> tuple[Path, Path]:
+    """s1 Table 4 in miniature on the real engine: two greedy runs that differ only in model.extension."""
+    folder = tmp_path_factory.mktemp("table4")
+    runs = []
+    for extension in ("Wait", "Hmm"):
+        overrides = ["budget.caps=[8,16]", "budget.waits=[0,1]", "limit=4", "progress=false"]
+        overrides += [f"model.extension={extension}", f"run_dir={folder / extension}"]
+        assert generate(make_plan(sweep_config(*overrides)), toy_engine) == "complete"
+        runs.append(folder / extension)
+    return runs[0], runs[1]
+
+
+def test_report_and_compare_name_engine_runs_by_their_extension(
+    table4_runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wait, hmm = table4_runs
+    assert report.main([str(wait), str(hmm), f"out={tmp_path / 'report'}"]) == 0
+    summary = pd.read_csv(tmp_path / "report" / "summary.csv")
+    assert set(summary["model"]) == {"extension=Wait", "extension=Hmm"}
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "| extension=Wait | toy-reasoner |" in text and "| extension=Hmm  | toy-reasoner |" in text
+    assert compare.main([str(wait), str(hmm), f"out={tmp_path / 'compare'}"]) == 0
+    assert "A: extension=Wait  B: extension=Hmm" in capsys.readouterr().out

@@ -1,12 +1,14 @@
-"""Tests of evalscale.plotting: stable colors, log2 token ticks, panels, markers and reference overlays."""
+"""Tests of evalscale.plotting: series styles, log2 token ticks, panels, markers and reference overlays."""
 
 from __future__ import annotations
 
+import colorsys
 import logging
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from matplotlib.colors import to_rgb
 from test_analysis_helpers import right_from_cap, write_run
 
 from evalscale import analysis, plotting
@@ -18,13 +20,52 @@ def curve_of(*runs: Path) -> pd.DataFrame:
     return analysis.curve(analysis.summarize(analysis.load_runs(list(runs)).cells, n_boot=200))
 
 
-def test_model_colors_are_stable_and_distinct() -> None:
+def hue_degrees(color: str) -> float:
+    return colorsys.rgb_to_hsv(*to_rgb(color))[0] * 360.0
+
+
+def test_series_styles_differ_in_color_marker_and_line_style() -> None:
     names = [f"ckpt-{i}" for i in range(8)]
-    colors = plotting.model_colors(names)
-    assert len(set(colors.values())) == 8
-    assert plotting.model_colors(reversed(names)) == colors  # order of appearance does not matter
-    assert plotting.model_colors(["s1-32B"]) == plotting.model_colors(["s1-32B"])
-    assert set(colors.values()) <= set(plotting.PALETTE)
+    styles = plotting.series_styles(names)
+    for attribute in ("color", "marker", "linestyle"):
+        assert len({str(getattr(style, attribute)) for style in styles.values()}) == 8, attribute
+    assert plotting.series_styles(["b", "a", "b"]) == {"b": styles["ckpt-0"], "a": styles["ckpt-1"]}
+    hues = [hue_degrees(style.color) for style in list(styles.values())[:3]]
+    gaps = [min(abs(a - b), 360 - abs(a - b)) for i, a in enumerate(hues) for b in hues[i + 1 :]]
+    assert gaps[0] > 90 and min(gaps) > 30  # not two blues (as once): two series take opposite hues
+
+
+def test_two_series_read_apart_in_greyscale(tmp_path: Path) -> None:
+    answer = right_from_cap(25)
+    curve = curve_of(
+        write_run(
+            tmp_path / "a", answer, waits=(0, 1), config={"model": {"name": "toy", "extension": "Wait"}}
+        ),
+        write_run(
+            tmp_path / "b",
+            answer,
+            waits=(0, 1),
+            config={"model": {"name": "toy", "extension": "Hmm"}},
+            config_hash="b",
+        ),
+    )
+    names = sorted(curve["model"].unique())
+    assert names == ["extension=Hmm", "extension=Wait"]
+    figure = plotting.plot_scaling(curve, plotting.series_styles(names))
+    ax = figure.axes[0]
+    lines = [line for line in ax.get_lines() if line.get_linestyle() != "None"]
+    points = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    assert len(lines) == 2 and len({line.get_color() for line in lines}) == 2
+    assert len({line.get_linestyle() for line in lines}) == 2
+    assert len({line.get_marker() for line in points}) == 2
+    legend = figure.legends[0]
+    keys = {
+        text.get_text(): handle
+        for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
+    }
+    wait, hmm = keys["extension=Wait"], keys["extension=Hmm"]
+    assert wait.get_marker() != hmm.get_marker() and wait.get_linestyle() != hmm.get_linestyle()
+    assert wait.get_color() != hmm.get_color()
 
 
 def test_token_ticks_are_powers_of_two() -> None:
@@ -44,12 +85,13 @@ def test_scaling_figure_has_a_panel_per_task_and_marks_point_kinds(tmp_path: Pat
     reference = pd.DataFrame(
         {"task": ["AIME24"], "label": ["paper"], "mean_thinking_tokens": [60.0], "accuracy": [50.0]}
     )
-    figure = plotting.plot_scaling(curve, plotting.model_colors(curve["model"]), reference)
+    figure = plotting.plot_scaling(curve, plotting.series_styles(curve["model"]), reference)
     axes = [ax for ax in figure.axes if ax.get_visible()]
     assert [ax.get_title() for ax in axes] == ["aime24", "math500"]
+    faces = {ax.get_title(): {str(line.get_markerfacecolor()) for line in ax.get_lines()} for ax in axes}
+    assert "white" in faces["aime24"] and "white" not in faces["math500"]  # Wait points are open
     markers = {ax.get_title(): {line.get_marker() for line in ax.get_lines()} for ax in axes}
-    assert markers["aime24"] >= {"o", "^", "x"}  # cap, Wait and reference points
-    assert "^" not in markers["math500"] and "x" not in markers["math500"]
+    assert "x" in markers["aime24"] and "x" not in markers["math500"]  # reference points
     assert axes[0].get_xscale() == "log"
     legend = [text.get_text() for text in figure.legends[0].get_texts()]
     assert legend == ["toy", "cap-controlled", "Wait-controlled", "paper"]
@@ -59,7 +101,7 @@ def test_scaling_figure_has_a_panel_per_task_and_marks_point_kinds(tmp_path: Pat
 
 def test_saving_figures_logs_nothing_at_info_level(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     curve = curve_of(write_run(tmp_path / "a", right_from_cap(25), task="aime24", caps=(50, 100), waits=(0,)))
-    figure = plotting.plot_scaling(curve, plotting.model_colors(curve["model"]))
+    figure = plotting.plot_scaling(curve, plotting.series_styles(curve["model"]))
     with caplog.at_level(logging.INFO):
         plotting.save_figure(figure, tmp_path / "fig", "scaling")
     assert not caplog.records, [record.getMessage() for record in caplog.records[:3]]

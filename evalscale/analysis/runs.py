@@ -3,20 +3,23 @@
 Several run directories combine as follows: directories with the same
 config_hash are shards of one run and merge (cells de-duplicated by key);
 runs of one (model, task) with different configs form one scaling curve when
-their cells do not overlap (e.g. other caps), and separate series, labelled by
-mode or config hash, when they do (e.g. `shared` against `independent`).
+their cells do not overlap (e.g. other caps), and separate series when they do
+(e.g. `shared` against `independent`). Series are labelled by the config
+values that set them apart (analysis.labels), unless a run's config sets
+`label` or the caller names the runs of a path.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from evalscale.analysis import labels
 from evalscale.analysis.votes import vote_keys
 from evalscale.records import Verdict, cell_key, from_json_dict, to_json_dict
 from evalscale.store import CELLS, VERDICTS, iter_jsonl, iter_run_dirs, read_manifest
@@ -53,6 +56,8 @@ class RunInfo:
     expected_cells: int | None
     control_range: tuple[float, float] | None
     series: str = ""
+    variant: dict[str, Any] = field(default_factory=dict, compare=False)  # see labels.variant
+    label: str | None = None  # the series name the run's config or the caller gives it
 
     @property
     def partial(self) -> bool:
@@ -88,20 +93,26 @@ def default_grader() -> Grader:
     return grade
 
 
-def load_runs(paths: Sequence[Path], grader: Grader | None = None) -> Runs:
+def load_runs(
+    paths: Sequence[Path], grader: Grader | None = None, names: Sequence[str] | None = None
+) -> Runs:
     """Read run directories (or folders of them) into one table of graded cells.
 
     Runs without a complete verdicts.jsonl are graded with `grader` when given;
     otherwise an AnalysisError asks for `evalscale grade`. Cells and verdicts are
     streamed into columns (never held as records); the `vote` column holds each
-    answer's majority-vote key.
+    answer's majority-vote key. `names`, one per path, label the series of the
+    runs under that path.
     """
+    if names is not None and len(names) != len(paths):
+        raise AnalysisError(f"{len(names)} labels for {len(paths)} run directories; give one per directory")
     frames: list[pd.DataFrame] = []
     infos: list[RunInfo] = []
-    for run_dir in iter_run_dirs([Path(p) for p in paths]):
-        info, frame = _load_run(run_dir, grader)
-        infos.append(info)
-        frames.append(frame)
+    for index, path in enumerate(paths):
+        for run_dir in iter_run_dirs([Path(path)]):
+            info, frame = _load_run(run_dir, grader)
+            infos.append(dataclasses.replace(info, label=names[index]) if names else info)
+            frames.append(frame)
     labelled = _label_series(infos, frames)
     infos = [info for info, _ in labelled]
     cells = pd.concat([frame for _, frame in labelled], ignore_index=True)
@@ -125,8 +136,8 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
     frame = cells.merge(_verdicts(run_dir, cells["key"], grader), on="key", how="left", validate="one_to_one")
     frame["correct"] = frame["correct"].astype(bool)
     frame["disagrees"] = _disagreements(run_dir, frame)
-    budget = manifest.get("config", {}).get("budget", {}) or {}
-    control = budget.get("control_range")
+    config = manifest.get("config") or {}
+    control = (config.get("budget") or {}).get("control_range")
     info = RunInfo(
         path=run_dir,
         model=str(manifest["model"]),
@@ -137,6 +148,8 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
         n_cells=len(frame),
         expected_cells=manifest.get("expected_cells"),
         control_range=(float(control[0]), float(control[1])) if control else None,
+        variant=labels.variant(config, str(manifest["model"]), str(manifest.get("mode", ""))),
+        label=str(config["label"]) if config.get("label") is not None else None,
     )
     return info, frame
 
@@ -179,24 +192,44 @@ def _verdicts(run_dir: Path, keys: pd.Series, grader: Grader | None) -> pd.DataF
 
 def _label_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[tuple[RunInfo, pd.DataFrame]]:
     """Give every run its series label and add model/task/run/partial columns to its cells."""
-    by_config: dict[tuple[str, str, str], list[int]] = {}
-    for index, info in enumerate(infos):
-        by_config.setdefault((info.model, info.task, info.config_hash), []).append(index)
-    by_curve: dict[tuple[str, str], list[tuple[str, list[int]]]] = {}
-    for (model, task, config_hash), members in by_config.items():
-        by_curve.setdefault((model, task), []).append((config_hash, members))
-    labels: dict[int, str] = {}
-    for (model, _), configs in by_curve.items():
-        key_sets = [set().union(*(set(frames[i]["key"]) for i in members)) for _, members in configs]
-        overlap = any(a & b for i, a in enumerate(key_sets) for b in key_sets[i + 1 :])
-        modes = {infos[members[0]].mode for _, members in configs}
-        for config_hash, members in configs:
-            suffix = infos[members[0]].mode if len(modes) == len(configs) else config_hash[:8]
-            for i in members:
-                labels[i] = f"{model} ({suffix})" if overlap else model
+    series = _group_series(infos, frames)
+    described = labels.describe(
+        [labels.common([infos[i].variant for i in members]) for members in series],
+        panels=[infos[members[0]].task for members in series],
+    )
+    chosen = [
+        next((infos[i].label for i in members if infos[i].label), text)
+        for members, text in zip(series, described, strict=True)
+    ]
+    names: dict[int, str] = {}
+    for k, members in enumerate(series):
+        first = infos[members[0]]
+        clash = any(
+            j != k and chosen[j] == chosen[k] and infos[series[j][0]].task == first.task
+            for j in range(len(series))
+        )
+        for i in members:  # the same name for two series of one task: told apart by config hash
+            names[i] = f"{chosen[k]} ({first.config_hash[:8]})" if clash else chosen[k]
     labelled = []
     for index, (info, frame) in enumerate(zip(infos, frames, strict=True)):
-        info = dataclasses.replace(info, series=labels[index])
+        info = dataclasses.replace(info, series=names[index])
         frame = frame.assign(model=info.series, task=info.task, run=str(info.path), partial=info.partial)
         labelled.append((info, frame))
     return labelled
+
+
+def _group_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[list[int]]:
+    """Runs (by index) that form one series: shards of one config; configs of one (model, task) whose
+    cells do not overlap (one curve from several runs); else each config alone."""
+    by_config: dict[tuple[str, str, str], list[int]] = {}
+    for index, info in enumerate(infos):
+        by_config.setdefault((info.model, info.task, info.config_hash), []).append(index)
+    by_curve: dict[tuple[str, str], list[list[int]]] = {}
+    for (model, task, _), members in by_config.items():
+        by_curve.setdefault((model, task), []).append(members)
+    series: list[list[int]] = []
+    for configs in by_curve.values():
+        key_sets = [set().union(*(set(frames[i]["key"]) for i in members)) for members in configs]
+        overlap = any(a & b for i, a in enumerate(key_sets) for b in key_sets[i + 1 :])
+        series += configs if overlap else [[i for members in configs for i in members]]
+    return series
