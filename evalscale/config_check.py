@@ -234,9 +234,10 @@ def _unknown_key(base: DictConfig, key: str, hint_add: bool = False) -> str:
     parent, _, last = key.rpartition(".")
 
     def likeness(path: str) -> float:
-        """How close the last parts of the keys are; the same section wins a tie."""
+        """How close the last parts of the keys are; the same section, then the shallower key, wins a tie."""
         path_parent, _, path_last = path.rpartition(".")
-        return difflib.SequenceMatcher(None, last, path_last).ratio() + 0.01 * (path_parent == parent)
+        ratio = difflib.SequenceMatcher(None, last, path_last).ratio()
+        return ratio + 0.01 * (path_parent == parent) - 0.001 * path.count(".")
 
     best = max(known, key=likeness, default="")
     added = f" (to pass a new option, add it: +{key}=...)" if hint_add else ""
