@@ -21,13 +21,19 @@ CHAT_TEMPLATE = (
 
 
 def build_tiny_model(
-    directory: Path, seed: int = 0, padded_rows: int = 0, generation_config: dict[str, Any] | None = None
+    directory: Path,
+    seed: int = 0,
+    padded_rows: int = 0,
+    generation_config: dict[str, Any] | None = None,
+    initializer_range: float = 0.02,
 ) -> Path:
     """Write tokenizer + random Qwen2 weights into `directory` and return it.
 
     `padded_rows` embedding rows beyond the tokenizer's ids pad the vocabulary
     (as Qwen3 pads 151,669 ids to 151,936 rows); `generation_config` is written
     as the model's `generation_config.json` (the defaults a server applies).
+    With the default `initializer_range` greedy decoding repeats one token; 0.5
+    makes it depend on the context (varied greedy output).
     """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -64,6 +70,7 @@ def build_tiny_model(
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=True,
+        initializer_range=initializer_range,
     )
     Qwen2ForCausalLM(config).save_pretrained(directory)
     if generation_config is not None:
