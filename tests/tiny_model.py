@@ -21,13 +21,19 @@ CHAT_TEMPLATE = (
 
 
 def build_tiny_model(
-    directory: Path, seed: int = 0, padded_rows: int = 0, generation_config: dict[str, Any] | None = None
+    directory: Path,
+    seed: int = 0,
+    padded_rows: int = 0,
+    generation_config: dict[str, Any] | None = None,
+    initializer_range: float = 0.02,
 ) -> Path:
     """Write tokenizer + random Qwen2 weights into `directory` and return it.
 
     `padded_rows` embedding rows beyond the tokenizer's ids pad the vocabulary
     (as Qwen3 pads 151,669 ids to 151,936 rows); `generation_config` is written
     as the model's `generation_config.json` (the defaults a server applies).
+    With the default `initializer_range` greedy decoding repeats one token; 0.5
+    makes it depend on the context (varied greedy output).
     """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -64,6 +70,7 @@ def build_tiny_model(
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=True,
+        initializer_range=initializer_range,
     )
     Qwen2ForCausalLM(config).save_pretrained(directory)
     if generation_config is not None:
@@ -93,10 +100,10 @@ QWEN25_INSTRUCT_GENERATION_CONFIG = {
     "top_p": 0.8,
     "top_k": 20,
 }
-# Thinking delimiters: s1's <|im_start|>, R1's and Qwen's <think>, </think>. Not <|im_end|> (151645): it is
+# Output rows of the thinking delimiters get these multiples of the mean row norm, so that greedy runs end
+# thinking now and then: s1's <|im_start|>, R1's and Qwen's <think>, </think>. Not <|im_end|> (151645): it is
 # the folder's EOS, which would end R1-profile thinking (there it is <｜Assistant｜>, and R1's EOS is 151643).
-DELIMITER_IDS = (151644, 151648, 151649, 151667, 151668)
-DELIMITER_BOOST = 4.0  # their output rows get this times the mean row norm, so thinking ends now and then
+DELIMITER_BOOSTS = {151644: 12.0, 151648: 4.0, 151649: 4.0, 151667: 4.0, 151668: 4.0}
 
 
 def build_real_vocab_model(directory: Path, tokenizer_dir: Path, seed: int = 0) -> Path:
@@ -104,9 +111,8 @@ def build_real_vocab_model(directory: Path, tokenizer_dir: Path, seed: int = 0) 
 
     The output rows of the padding are zero (as in trained checkpoints, never the
     greedy choice); those of the thinking delimiters are boosted so that greedy runs
-    end thinking now and then (with seed 0: R1's and Qwen's </think> do, s1's
-    <|im_start|> does not within 48 tokens). generation_config.json carries
-    Qwen2.5-Instruct's sampling defaults.
+    end thinking now and then. generation_config.json carries Qwen2.5-Instruct's
+    sampling defaults.
     """
     import torch
     from transformers import AutoTokenizer, Qwen2ForCausalLM
@@ -126,10 +132,10 @@ def build_real_vocab_model(directory: Path, tokenizer_dir: Path, seed: int = 0) 
     model = Qwen2ForCausalLM(config)
     with torch.no_grad():
         rows = model.lm_head.weight
-        boosted = DELIMITER_BOOST * rows[:vocabulary].norm(dim=1).mean()
+        mean_norm = rows[:vocabulary].norm(dim=1).mean()
         rows[vocabulary:] = 0.0
-        for token_id in DELIMITER_IDS:
-            rows[token_id] *= boosted / rows[token_id].norm()
+        for token_id, boost in DELIMITER_BOOSTS.items():
+            rows[token_id] *= boost * mean_norm / rows[token_id].norm()
     model.to(torch.bfloat16).save_pretrained(directory)
     (directory / "generation_config.json").write_text(json.dumps(QWEN25_INSTRUCT_GENERATION_CONFIG, indent=1))
     return directory
