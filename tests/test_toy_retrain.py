@@ -31,7 +31,8 @@ def accuracy_by_cell(backend: Backend, run_dir: Path, *overrides: str) -> dict[t
     return {cell: sum(values) / len(values) for cell, values in by_cell.items()}
 
 
-def test_the_default_sweep_uses_the_shipped_weights() -> None:
+def test_the_default_sweep_uses_the_shipped_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVALSCALE_CACHE", str(tmp_path))  # an empty cache: nothing trained here
     assert cache.shipped_toy_model(seed=0) == cache.SHIPPED_DIR
     assert make_plan(sweep_config()).model_path == str(cache.SHIPPED_DIR)
 
