@@ -131,7 +131,7 @@ def test_unreachable_server_fails_after_the_retries(model_dir: Path) -> None:
 
 
 def test_server_lost_mid_run_stops_cleanly_and_the_rerun_completes(
-    server: VllmServer, served_run: Path, model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: VllmServer, served_run: Path, model_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """The server answers exactly `lost_after` requests, then every connection fails (a proxy in
     between); one request at a time, so each answer is stored before the next request is sent."""
@@ -143,7 +143,8 @@ def test_server_lost_mid_run_stops_cleanly_and_the_rerun_completes(
     config = sweep(proxy.base_url, model_dir, run_dir, *engine)
     try:
         assert run_sweep(config) == 1, "a lost server fails the run (not an interrupt)"
-        assert "unreachable after 3 tries: ConnectError" in capsys.readouterr().err
+        # the sweep prints its error on the terminal (file descriptor 2), beside engine.log
+        assert "unreachable after 3 tries: ConnectError" in capfd.readouterr().err
         assert (proxy.requests, proxy.forwarded) == (lost_after + 1, lost_after)
         assert read_manifest(run_dir)["status"] == "partial"
         stored = generations_by_key(run_dir)

@@ -11,6 +11,7 @@ from engine import cells_by_key, sweep_config
 from evalscale.backends import Backend
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.grading.command import grade_run
+from evalscale.store import VERDICTS, iter_jsonl
 from evalscale.sweep import generate, make_plan
 from evalscale.toy import cache
 
@@ -24,7 +25,8 @@ def accuracy_by_cell(backend: Backend, run_dir: Path, *overrides: str) -> dict[t
     """Accuracy per (cap, waits) of a greedy sweep on `backend`."""
     plan = make_plan(sweep_config(*GRID, f"run_dir={run_dir}", "progress=false", *overrides))
     assert generate(plan, backend) == "complete"
-    correct = {verdict.key: verdict.correct for verdict in grade_run(run_dir, workers=1)}
+    grade_run(run_dir, workers=1)
+    correct = {verdict["key"]: verdict["correct"] for verdict in iter_jsonl(run_dir / VERDICTS)}
     by_cell: dict[tuple[int, int], list[bool]] = {}
     for key, cell in cells_by_key(run_dir).items():
         by_cell.setdefault((cell["cap"], cell["waits"]), []).append(correct[key])
