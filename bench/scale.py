@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from kill_worker import kill_after_cells  # noqa: E402  (the engine tests' exact-point kill)
+from kill_worker import kill_after_appends  # noqa: E402  (the fault tests' exact-point kill)
 
 from evalscale import store  # noqa: E402
 from evalscale.forcing import Grid, Request, Result  # noqa: E402
@@ -184,7 +184,7 @@ def child(mode: str, run_dir: Path, samples: int, problems: int) -> None:
         print(json.dumps(records_digest(run_dir)))
         return
     if mode == "kill":  # the process group is this child alone (see measure)
-        kill_after_cells(len(plan.problems) * plan.cells_per_problem // 2, torn=False)
+        kill_after_appends("cells.jsonl", len(plan.problems) * plan.cells_per_problem // 2, torn=False)
     engine = FastEngine(think_stop=plan.builder.ids.think_stop_ids[0])
     start, cpu = time.perf_counter(), time.process_time()
     status = generate(plan, engine)
