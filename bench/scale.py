@@ -56,14 +56,18 @@ SPECIALS = {"<|im_end|>": 1, "</think>": 2, "Wait": 3, "\n": 4, "<|im_start|>": 
 SPECIAL_PATTERN = re.compile("(" + "|".join(map(re.escape, SPECIALS)) + ")")
 FIRST_WORD = 1000
 VOCAB = 151_000
-TEXT_OF = np.array([f" w{token % 100:02d}".encode() for token in range(VOCAB)], dtype="S4")  # 4 bytes a token
-TEXT_OF[list(SPECIALS.values())] = [b"<|e>", b"</t>", b"Wait", b"   \n", b"<|s>", b"ans:", b"<th>"]
+# Text of each id: about 4 characters a token (as a real token), but markers and the ids `encode` gives
+# prompt characters decode to their own text, so the prompt builder's round-trip check passes.
+TEXT_OF = [f" w{token % 100:02d}" for token in range(VOCAB)]
+TEXT_OF[FIRST_WORD : FIRST_WORD + 1000] = [chr(code) for code in range(1000)]
+for marker, marker_id in SPECIALS.items():
+    TEXT_OF[marker_id] = marker
 POOL = np.random.default_rng(0).integers(FIRST_WORD, VOCAB, size=1 << 20)
 
 
 class FastTokenizer:
     """A tokenizer for the fake model: markers are one token each, other text one token per character;
-    every token decodes to 4 characters (about what a real token does)."""
+    a generated token decodes to 4 characters (about what a real token does)."""
 
     eos_token_id = SPECIALS["<|im_end|>"]
 
@@ -73,8 +77,8 @@ class FastTokenizer:
             ids.extend([SPECIALS[part]] if part in SPECIALS else (FIRST_WORD + ord(c) % 1000 for c in part))
         return ids
 
-    def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
-        return TEXT_OF[np.asarray(ids, dtype=np.int64)].tobytes().decode()
+    def decode(self, ids: list[int], **options: Any) -> str:  # skip_special_tokens etc. change nothing here
+        return "".join([TEXT_OF[token] for token in ids])
 
     def apply_chat_template(self, conversation: list[dict[str, str]], **kwargs: Any) -> str:
         turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in conversation)
