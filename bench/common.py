@@ -25,9 +25,11 @@ from engine import sweep_config  # noqa: E402
 from tiny_model import build_tiny_model  # noqa: E402
 
 from evalscale.backends.vllm_engine import VllmBackend  # noqa: E402
-from evalscale.runner import RunStats, result_from_record  # noqa: E402
-from evalscale.store import GENERATIONS, read_jsonl  # noqa: E402
-from evalscale.sweep import SweepPlan, generate, make_plan  # noqa: E402
+from evalscale.plan import SweepPlan, make_plan  # noqa: E402
+from evalscale.records import Result  # noqa: E402
+from evalscale.runner import RunStats  # noqa: E402
+from evalscale.store import GENERATIONS, iter_records  # noqa: E402
+from evalscale.sweep import generate  # noqa: E402
 
 SETUPS = {
     "long": (
@@ -72,8 +74,8 @@ def timed_sweep(backend: VllmBackend, *overrides: str) -> tuple[SweepPlan, RunSt
     start = time.perf_counter()
     generate(plan, backend)
     wall = time.perf_counter() - start
-    generations = read_jsonl(run_dir / GENERATIONS)
-    tokens = sum(result_from_record(g).generated_tokens for g in generations)
+    generations = list(iter_records(run_dir / GENERATIONS, Result))
+    tokens = sum(generation.generated_tokens for generation in generations)
     return plan, RunStats(requests_generated=len(generations), generated_tokens=tokens), wall
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from test_analysis_helpers import write_run  # noqa: E402
 
-from evalscale.cli import split_arguments  # noqa: E402
+from evalscale.commands import split_arguments  # noqa: E402
 from evalscale.live_report import EveryMinutes, LiveReport  # noqa: E402
 
 CAPS = (512, 1024, 2048, 4096, 8192)

@@ -22,8 +22,8 @@ from vllm import SamplingParams
 from vllm.inputs import TokensPrompt
 
 from evalscale.backends.vllm_engine import VllmBackend
-from evalscale.runner import result_from_record
-from evalscale.store import GENERATIONS, read_jsonl
+from evalscale.records import Result
+from evalscale.store import GENERATIONS, iter_records
 
 
 def plain_generate(backend: VllmBackend, prompts: list[list[int]], lengths: list[int]) -> tuple[int, float]:
@@ -50,9 +50,9 @@ def plain_generate(backend: VllmBackend, prompts: list[list[int]], lengths: list
 def tokens_per_problem(run_dir: Path, problem_ids: list[str]) -> list[int]:
     """Tokens the harness generated for each problem (all its requests), in `problem_ids` order."""
     totals = dict.fromkeys(problem_ids, 0)
-    for generation in read_jsonl(run_dir / GENERATIONS):
-        problem_id = generation["key"].split("/", 1)[0]
-        totals[problem_id] += result_from_record(generation).generated_tokens
+    for generation in iter_records(run_dir / GENERATIONS, Result):
+        problem_id = generation.key.split("/", 1)[0]
+        totals[problem_id] += generation.generated_tokens
     return [max(1, totals[problem_id]) for problem_id in problem_ids]
 
 

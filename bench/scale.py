@@ -46,9 +46,10 @@ from kill_worker import kill_after_appends  # noqa: E402  (the fault tests' exac
 
 from evalscale import store  # noqa: E402
 from evalscale.forcing import Grid, Request, Result  # noqa: E402
+from evalscale.plan import SweepPlan  # noqa: E402
 from evalscale.prompting import ModelProfile, PromptBuilder  # noqa: E402
 from evalscale.records import Problem  # noqa: E402
-from evalscale.sweep import SweepPlan, generate  # noqa: E402
+from evalscale.sweep import generate  # noqa: E402
 
 CAPS = (1024, 2048, 4096, 8192, 16384)
 WAITS = (0, 1, 2, 4, 8)

@@ -1,16 +1,15 @@
-"""`evalscale compare RUN_A RUN_B [out=...] [labels=A,B]`: paired comparison of two runs of one task.
+"""Paired comparison of two runs of one task (`evalscale compare` writes it).
 
 Only cells present in both runs (same problem, sample, cap and waits) count,
 so every difference is paired. Writes compare.csv (per cell: accuracies, the
 difference B - A with a 95% paired bootstrap CI over problems), compare.md and
 compare.png/.pdf; prints the table and the difference in area under the curve.
 Each side is named by what sets it apart from the other (`extension=Hmm`,
-`model=ckpt-200`; see analysis.labels), by its config's `label`, or by `labels=`.
+`model=ckpt-200`; see analysis.labels), by its config's `label`, or by the caller's names.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +20,8 @@ from evalscale import analysis, plotting
 from evalscale.analysis import labels, metrics
 from evalscale.analysis.runs import Grader
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci, percentile_ci, resample_counts
-from evalscale.report import markdown_table, parse_arguments, safe_name, split_labels
-from evalscale.store import StoreError
+from evalscale.report import markdown_table
 
-USAGE = "usage: evalscale compare RUN_A RUN_B [out=reports/NAME] [labels=NAME_A,NAME_B]"
 PAIR = ["problem_id", "sample", "cap", "waits"]
 DELTA_SHOWN = {
     "cap": "cap",
@@ -251,28 +248,3 @@ def write_comparison(result: Comparison, path_a: Path, path_b: Path, out: Path) 
         "",
     ]
     (out / "compare.md").write_text("\n".join(lines), encoding="utf-8")
-
-
-def main(argv: list[str]) -> int:
-    """Run `evalscale compare`; returns the exit code (2 for bad input)."""
-    if not argv or argv[0] in {"-h", "--help"}:
-        print(USAGE)
-        return 0 if argv else 2
-    try:
-        paths, options = parse_arguments(argv, ["out", "labels"])
-        if len(paths) != 2:
-            raise analysis.AnalysisError(f"compare needs exactly two runs, got {len(paths)}")
-        path_a, path_b = paths
-        names = split_labels(options.get("labels"), 2)
-        result = compare(path_a, path_b, names=(names[0], names[1]) if names else None)
-        default = Path("reports") / safe_name(f"compare-{result.task}-{result.label_a}-vs-{result.label_b}")
-        out = Path(options.get("out") or default)
-        write_comparison(result, path_a, path_b, out)
-    except (analysis.AnalysisError, StoreError) as error:
-        print(f"evalscale compare: {error}", file=sys.stderr)
-        return 2
-    print(f"A: {result.label_a}  B: {result.label_b}  task: {result.task}")
-    print(markdown_table(result.deltas, DELTA_SHOWN))
-    print(area_sentence(result))
-    print(f"wrote {out / 'compare.md'}")
-    return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from hydra import initialize_config_dir
@@ -28,7 +27,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+from evalscale.config import ConfigError
+from evalscale.resources import CONF_DIR
+
 CONFIG_NAME = "config"
 # Sections passed through to the backend as they are: `+engine.KEY=VALUE` may add any key there.
 OPEN_SECTIONS = ("engine",)
@@ -49,10 +50,6 @@ KIND_NAMES: dict[type, str] = {
 }
 ELEMENT_NAMES: dict[type, str] = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
 _ABSENT = object()
-
-
-class ConfigError(ValueError):
-    """The sweep's configuration cannot run."""
 
 
 def check_arguments(argv: list[str]) -> None:

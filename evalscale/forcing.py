@@ -30,12 +30,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from evalscale.prompting import PromptIds
-from evalscale.records import CellRecord, EndReason
-
-Finish = Literal["stop", "length"]
+from evalscale.records import CellRecord, EndReason, Result
 
 
 @dataclass(frozen=True)
@@ -48,21 +45,6 @@ class Request:
     stop_token_ids: tuple[int, ...]
     min_tokens: int
     seed: int
-
-
-@dataclass(frozen=True)
-class Result:
-    """What the engine produced for a Request: new tokens (stop token excluded)."""
-
-    key: str
-    token_ids: tuple[int, ...]
-    finish: Finish
-    stop_token_id: int | None = None
-
-    @property
-    def generated_tokens(self) -> int:
-        """Tokens the engine generated for this request, the stop token included."""
-        return len(self.token_ids) + (self.stop_token_id is not None)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from typing import Protocol, TextIO
 
 from tqdm import tqdm
 
-REPORT_DIR = "report"
 MAX_SHARE = 0.05  # refreshes take at most this share of the sweep's time
 
 
@@ -66,12 +65,10 @@ class LiveReport:
 
     def refresh(self) -> None:
         """Grade the stored cells and write the (partial) report; a failure is reported, never raised."""
-        from evalscale.grading.command import grade_run
-        from evalscale.report import write_report
+        from evalscale.finish import grade_and_report
 
         try:
-            grade_run(self.run_dir)
-            written = write_report([self.run_dir], self.run_dir / REPORT_DIR)
+            written = grade_and_report(self.run_dir).report
         except Exception as error:  # a live report is a courtesy: the sweep goes on without it
             tqdm.write(f"live report: not refreshed ({type(error).__name__}: {error})", file=self.console)
             return

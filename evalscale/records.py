@@ -1,8 +1,18 @@
-"""Typed records that flow between the boxes of the pipeline, and their JSONL form.
+"""Typed records that flow between the boxes of the pipeline: the five kinds a run directory stores.
 
-Every record is a dataclass that round-trips through one JSON object per line.
-Records carry raw facts (token counts, cut points, seeds), never only derived
-numbers, so any downstream result can be recomputed from the run directory.
+| record | file (see store.py) | written by |
+|---|---|---|
+| `Problem` | problems.jsonl | the sweep, once per problem |
+| `Result` | generations.jsonl | the runner, once per finished engine request |
+| `Trajectory` | trajectories.jsonl | the runner, once per sample's thinking |
+| `CellRecord` | cells.jsonl | the runner, once per (problem, sample, cap, waits) |
+| `Verdict` | verdicts.jsonl | grading, once per cell |
+
+Every record is a dataclass that round-trips through one JSON object per
+line, its fields in declaration order (store.py reads some keys from a
+line's head, so the leading fields are part of the format). Records carry
+raw facts (token ids, cut points, seeds), never only derived numbers, so any
+downstream result can be recomputed from the run directory.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from typing import Any, Literal, TypeVar
 
 AnswerType = Literal["integer", "math", "choice"]
 EndReason = Literal["stop", "waits_exhausted", "cap"]
+Finish = Literal["stop", "length"]
 
 T = TypeVar("T")
 
@@ -32,6 +43,43 @@ class Problem:
     gold: str
     answer_type: AnswerType
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the engine produced for one request (forcing.Request): new tokens, stop token excluded.
+
+    `finish` is "length" when the request's max_tokens ended it; `stop_token_id`
+    is the stop (or EOS) token that ended it otherwise. Stored as is, so a
+    resumed run replays it instead of asking the engine again.
+    """
+
+    key: str
+    token_ids: tuple[int, ...]
+    finish: Finish
+    stop_token_id: int | None = None
+
+    @property
+    def generated_tokens(self) -> int:
+        """Tokens the engine generated for this request, the stop token included."""
+        return len(self.token_ids) + (self.stop_token_id is not None)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One sample's thinking as it finally stood, for people reading a run (cells are cut from it).
+
+    `stops` are the positions where the model ended thinking (each replaced by a
+    Wait while Waits remained), `forced_waits_at` where `min_thinking` forced one.
+    """
+
+    trajectory: str
+    problem_id: str
+    sample: int
+    thinking_tokens: int
+    stops: list[int]
+    forced_waits_at: list[int]
+    thinking_text: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +136,13 @@ def to_json_dict(record: Any) -> dict[str, Any]:
 
 
 def from_json_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Build a record of type `cls` from a dict read from JSONL (unknown keys ignored)."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in data.items() if k in names})
+    """Build a record of type `cls` from a dict read from JSONL (unknown keys ignored; JSON lists
+    become tuples where the field is a tuple)."""
+    fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(
+        **{
+            key: tuple(value) if fields[key].startswith("tuple") and isinstance(value, list) else value
+            for key, value in data.items()
+            if key in fields
+        }
+    )

@@ -1,11 +1,11 @@
-"""`evalscale report RUN_DIR... [out=reports/NAME] [reference=PATH.csv] [labels=A,B,...]`: tables, figures.
+"""The report of stored runs: tables, s1 metrics and figures in one folder (`evalscale report` writes it).
 
 Writes into the out folder: summary.csv (one row per model, task, cap, waits),
 metrics.csv (Control, Scaling, Performance per model and task), parallel.csv
 (majority vote, when runs have several samples), scaling.png/.pdf,
 parallel.png/.pdf, and report.md showing them together. Series are named by
 the config values that set them apart (analysis.labels), by their config's
-`label`, or by `labels=` (one per RUN_DIR, comma-separated).
+`label`, or by the caller's names (`labels=` on the command line).
 """
 
 from __future__ import annotations
@@ -21,12 +21,7 @@ from matplotlib.figure import Figure
 from evalscale import analysis, plotting
 from evalscale.analysis import metrics
 from evalscale.analysis.reference import read_reference
-from evalscale.cli import split_arguments
-from evalscale.store import StoreError
 
-USAGE = (
-    "usage: evalscale report RUN_DIR [RUN_DIR...] [out=reports/NAME] [reference=PATH.csv] [labels=A,B,...]"
-)
 SUMMARY_SHOWN = {
     "model": "series",
     "task": "task",
@@ -59,29 +54,6 @@ METRICS_SHOWN = {
     "best_waits": "best waits",
     "status": "status",
 }
-
-
-def parse_arguments(argv: Sequence[str], options: Sequence[str]) -> tuple[list[Path], dict[str, str]]:
-    """Split `PATH... key=value...` into paths and the given options; unknown keys raise AnalysisError."""
-    try:
-        arguments, values = split_arguments(list(argv), dict.fromkeys(options, ""))
-    except ValueError as error:
-        raise analysis.AnalysisError(str(error)) from error
-    paths = [Path(argument) for argument in arguments]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise analysis.AnalysisError(f"no such run directory: {', '.join(missing)}")
-    return paths, {key: value for key, value in values.items() if value}
-
-
-def split_labels(text: str | None, count: int) -> list[str] | None:
-    """`labels=A,B,...` as a list of `count` names (None when not given); AnalysisError for a wrong count."""
-    if not text:
-        return None
-    names = [name.strip() for name in text.split(",")]
-    if len(names) != count or not all(names):
-        raise analysis.AnalysisError(f"labels={text!r} names {len(names)} runs; give {count} non-empty names")
-    return names
 
 
 def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
@@ -250,22 +222,3 @@ def write_report(
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
     return out / "report.md"
-
-
-def main(argv: list[str]) -> int:
-    """Run `evalscale report`; returns the exit code (2 for bad input)."""
-    if not argv or argv[0] in {"-h", "--help"}:
-        print(USAGE)
-        return 0 if argv else 2
-    try:
-        paths, options = parse_arguments(argv, ["out", "reference", "labels"])
-        if not paths:
-            raise analysis.AnalysisError("no run directory given")
-        out = Path(options["out"]) if options.get("out") else None
-        reference = Path(options["reference"]) if options.get("reference") else None
-        written = write_report(paths, out, reference, split_labels(options.get("labels"), len(paths)))
-    except (analysis.AnalysisError, StoreError) as error:
-        print(f"evalscale report: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {written}")
-    return 0

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from evalscale.backends import Backend
 from evalscale.forcing import Request, Result, SampleMachine
-from evalscale.records import to_json_dict
+from evalscale.records import Trajectory
 from evalscale.store import RunStore
 
 
@@ -91,7 +91,7 @@ class SweepRunner:
                     requests, cells = machine.feed(result)
                     self._submit(machine, requests)
                     for cell in cells:
-                        if self.store.add_cell(to_json_dict(cell)):
+                        if self.store.add_cell(cell):
                             self.stats.cells_written += 1
                             bar.update(1)
                     if was_thinking and machine.trajectory_done:
@@ -109,7 +109,7 @@ class SweepRunner:
             self._owner[request.key] = machine
             stored = self.store.stored_generation(request.key)
             if stored is not None:
-                self._replay.append(result_from_record(stored))
+                self._replay.append(stored)
                 self.stats.requests_replayed += 1
             else:
                 self.backend.submit(request)
@@ -121,7 +121,7 @@ class SweepRunner:
             return results
         results = self.backend.poll()
         for result in results:
-            self.store.add_generation(_record_from_result(result))
+            self.store.add_generation(result)
             self.stats.requests_generated += 1
             self.stats.generated_tokens += result.generated_tokens
         return results
@@ -131,32 +131,13 @@ class SweepRunner:
         if self.store.has_trajectory(machine.trajectory_key):
             return
         self.store.add_trajectory(
-            {
-                "trajectory": machine.trajectory_key,
-                "problem_id": machine.problem_id,
-                "sample": machine.sample,
-                "thinking_tokens": len(machine.thinking),
-                "stops": machine.stops,
-                "forced_waits_at": machine.forced,
-                "thinking_text": machine.decode(machine.thinking),
-            }
+            Trajectory(
+                trajectory=machine.trajectory_key,
+                problem_id=machine.problem_id,
+                sample=machine.sample,
+                thinking_tokens=len(machine.thinking),
+                stops=machine.stops,
+                forced_waits_at=machine.forced,
+                thinking_text=machine.decode(machine.thinking),
+            )
         )
-
-
-def _record_from_result(result: Result) -> dict[str, object]:
-    return {
-        "key": result.key,
-        "token_ids": list(result.token_ids),
-        "finish": result.finish,
-        "stop_token_id": result.stop_token_id,
-    }
-
-
-def result_from_record(record: dict[str, object]) -> Result:
-    """The Result a stored generation record holds."""
-    return Result(
-        key=str(record["key"]),
-        token_ids=tuple(record["token_ids"]),  # type: ignore[arg-type]
-        finish=record["finish"],  # type: ignore[arg-type]
-        stop_token_id=record["stop_token_id"],  # type: ignore[arg-type]
-    )

@@ -2,17 +2,25 @@
 
 Layout of a run directory::
 
-    manifest.json        resolved config, its hash, versions, fingerprints
-    problems.jsonl       the problems of the run, as the model saw them
-    generations.jsonl    every finished backend request: key, token_ids, finish, stop_token_id
+    manifest.json        resolved config, its hash, versions, fingerprints (manifest.py)
+    problems.jsonl       one Problem per problem of the run, as the model saw it
+    generations.jsonl    one Result per finished backend request: key, token_ids, finish, stop_token_id
     cells.jsonl          one CellRecord per (problem, sample, cap, waits)
-    trajectories.jsonl   each sample's thinking as text, for people reading the run
-    verdicts.jsonl       one Verdict per cell, written by `evalscale grade`
+    trajectories.jsonl   one Trajectory per sample: its thinking as text, for people reading the run
+    verdicts.jsonl       one Verdict per cell, written by grading
 
-Every file is plain JSONL (`pandas.read_json(path, lines=True)`, `jq`);
-`iter_jsonl` streams one record at a time. Each line is written whole and
-flushed at once, so a crash leaves at most one torn last line; readers drop it
-(and the next append starts on a fresh line).
+The record kinds are the dataclasses of records.py; this module owns their
+serialisation: one JSON object per line, fields in declaration order
+(`encode`, `iter_records`). Every file is plain JSONL
+(`pandas.read_json(path, lines=True)`, `jq`); `iter_jsonl` streams one record
+at a time. Each line is written whole and flushed at once, so a crash leaves
+at most one torn last line; readers drop it (and the next append starts on a
+fresh line).
+
+Opening a large run reads keys from each line's head, never the whole record:
+a generation's `key` and a trajectory's `trajectory` lead their records, and a
+cell starts with the four fields of its key (`LEADING_FIELDS`, `CELL_HEAD`);
+tests pin that order.
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from evalscale.records import cell_key
+from evalscale.records import CellRecord, Problem, Result, Trajectory, cell_key, from_json_dict, to_json_dict
+
+R = TypeVar("R")
 
 MANIFEST = "manifest.json"
 PROBLEMS = "problems.jsonl"
@@ -55,6 +65,17 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """All complete records of a JSONL file (see `iter_jsonl`), as a list."""
     return list(iter_jsonl(path))
+
+
+def iter_records(path: Path, kind: type[R]) -> Iterator[R]:
+    """The records of a JSONL file as dataclasses of `kind` (records.py), one at a time."""
+    for record in iter_jsonl(path):
+        yield from_json_dict(kind, record)
+
+
+def encode(record: Any) -> str:
+    """A record as its JSONL line (fields in declaration order, non-ASCII kept), newline included."""
+    return json.dumps(to_json_dict(record), ensure_ascii=False) + "\n"
 
 
 def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
@@ -96,7 +117,7 @@ def _leading_field(path: Path, number: int, line: bytes, field: str) -> str:
 
 
 class JsonlAppender:
-    """Appends records to a JSONL file, one flushed line each."""
+    """Appends records (records.py dataclasses) to a JSONL file, one flushed line each."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -104,9 +125,9 @@ class JsonlAppender:
         drop_torn_tail(path)
         self._file: IO[str] = path.open("a", encoding="utf-8")
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: Any) -> None:
         """Write one record and flush it to the OS (survives SIGKILL)."""
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._file.write(encode(record))
         self._file.flush()
 
     def close(self) -> None:
@@ -215,18 +236,19 @@ class RunStore:
         temporary.write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         temporary.replace(self.run_dir / MANIFEST)
 
-    def add_problem(self, record: dict[str, Any]) -> None:
+    def add_problem(self, problem: Problem) -> None:
         """Store a problem of the run once."""
-        if record["id"] not in self.problem_ids:
-            self._problems.append(record)
-            self.problem_ids.add(record["id"])
+        if problem.id not in self.problem_ids:
+            self._problems.append(problem)
+            self.problem_ids.add(problem.id)
 
-    def stored_generation(self, key: str) -> dict[str, Any] | None:
-        """The generation record stored under `key` before this store opened, read from disk; else None."""
+    def stored_generation(self, key: str) -> Result | None:
+        """The generation stored under `key` before this store opened, read from disk; else None."""
         if self._generation_offsets is None:
             path = self.run_dir / GENERATIONS
+            field = LEADING_FIELDS[Result]
             self._generation_offsets = {
-                _leading_field(path, number, line, "key"): offset for number, offset, line in _lines(path)
+                _leading_field(path, number, line, field): offset for number, offset, line in _lines(path)
             }
         offset = self._generation_offsets.get(key)
         if offset is None:
@@ -244,31 +266,32 @@ class RunStore:
             ) from error
         if not isinstance(record, dict) or record.get("key") != key:
             raise StoreError(f"{self.run_dir / GENERATIONS}: the record at byte {offset} is not {key!r}")
-        return record
+        return from_json_dict(Result, record)
 
-    def add_generation(self, record: dict[str, Any]) -> None:
-        """Store a finished backend request (keyed by record["key"])."""
-        self._generations.append(record)
+    def add_generation(self, result: Result) -> None:
+        """Store a finished backend request (keyed by its request key)."""
+        self._generations.append(result)
 
-    def add_cell(self, record: dict[str, Any]) -> bool:
+    def add_cell(self, cell: CellRecord) -> bool:
         """Store a cell unless it was stored before this store opened; True if it was written."""
-        if _cell_key_of(record) in self.cell_keys:
+        if cell.key in self.cell_keys:
             return False
-        self._cells.append(record)
+        self._cells.append(cell)
         return True
 
     def has_trajectory(self, key: str) -> bool:
         """Whether the trajectory `key` was stored before this store opened (keys read on first use)."""
         if self._trajectory_keys is None:
             path = self.run_dir / TRAJECTORIES
+            field = LEADING_FIELDS[Trajectory]
             self._trajectory_keys = frozenset(
-                _leading_field(path, number, line, "trajectory") for number, _, line in _lines(path)
+                _leading_field(path, number, line, field) for number, _, line in _lines(path)
             )
         return key in self._trajectory_keys
 
-    def add_trajectory(self, record: dict[str, Any]) -> None:
+    def add_trajectory(self, trajectory: Trajectory) -> None:
         """Store a finished trajectory's thinking (for people reading the run); the runner writes it once."""
-        self._trajectories.append(record)
+        self._trajectories.append(trajectory)
 
     def finish(self, status: str) -> None:
         """Record the run's status ("complete" or "partial") and close the files."""
@@ -281,9 +304,12 @@ class RunStore:
 
 
 def _cell_key_of(record: dict[str, Any]) -> str:
-    return cell_key(record["problem_id"], record["sample"], record["cap"], record["waits"])
+    return cell_key(*(record[field] for field in CELL_KEY_FIELDS))
 
 
+# The record heads the fast paths read: the field each kind starts with, and a cell's first four fields.
+LEADING_FIELDS: dict[type, str] = {Result: "key", Trajectory: "trajectory"}
+CELL_KEY_FIELDS = ("problem_id", "sample", "cap", "waits")
 CELL_HEAD = re.compile(
     rb'\{"problem_id": ("(?:[^"\\]|\\.)*"), "sample": (\d+), "cap": (\d+), "waits": (\d+)[,}]'
 )

@@ -21,12 +21,10 @@ def toy_engine() -> Iterator[Any]:
     from engine import sweep_config
 
     from evalscale.backends.vllm_engine import VllmBackend
-    from evalscale.sweep import make_plan
+    from evalscale.plan import make_plan
 
     config = sweep_config()
-    engine = dict(config["engine"])
-    engine.pop("backend")
-    backend = VllmBackend(make_plan(config).model_path, engine, config["sampling"])
+    backend = VllmBackend(make_plan(config).model_path, dict(config.engine.options), config.sampling)
     yield backend
     backend.close()
 

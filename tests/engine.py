@@ -8,18 +8,24 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from evalscale.config import SweepConfig, load_config
+from evalscale.resources import CONF_DIR
 from evalscale.store import CELLS, GENERATIONS, read_jsonl
-from evalscale.sweep import CONF_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO.parent / "shared" / "data"
 
 
-def sweep_config(*overrides: str) -> dict[str, Any]:
-    """The resolved `evalscale sweep` config for these command-line overrides."""
+def raw_config(*overrides: str) -> dict[str, Any]:
+    """The resolved Hydra config of `evalscale sweep` for these command-line overrides, as a dict."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         config = compose(config_name="config", overrides=list(overrides))
     return OmegaConf.to_container(config, resolve=True)  # type: ignore[return-value]
+
+
+def sweep_config(*overrides: str) -> SweepConfig:
+    """The typed `evalscale sweep` config for these command-line overrides."""
+    return load_config(raw_config(*overrides))
 
 
 def cells_by_key(run_dir: Path) -> dict[str, dict[str, Any]]:

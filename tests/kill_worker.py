@@ -4,7 +4,7 @@ Usage: python tests/kill_worker.py FAULT COMMAND ARGS...
 FAULT is one of:
   FILE:N[:torn]       die when about to append record N+1 to the run file FILE (e.g. cells.jsonl);
                       `torn` writes the first half of that record first (a torn last line)
-  MODULE:NAME:N       die at call N+1 of MODULE.NAME (e.g. evalscale.grading.command:judge:40)
+  MODULE:NAME:N       die at call N+1 of MODULE.NAME (e.g. evalscale.grading.runs:judge:40)
 Start it in a new session (start_new_session=True): the kill takes the whole process group,
 engine and grading workers included. The kill point is exact, so a test never depends on how
 fast this machine is or on which thread runs first.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 import os
 import signal
 import sys
@@ -37,12 +36,12 @@ def kill_after_appends(file_name: str, count: int, torn: bool) -> None:
     append = store.JsonlAppender.append
     written = 0
 
-    def append_or_die(self: store.JsonlAppender, record: dict[str, Any]) -> None:
+    def append_or_die(self: store.JsonlAppender, record: Any) -> None:
         nonlocal written
         if self.path.name == file_name:
             if written == count:
                 if torn:
-                    line = json.dumps(record)
+                    line = store.encode(record)
                     self._file.write(line[: len(line) // 2])
                     self._file.flush()
                 die()

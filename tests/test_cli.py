@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from engine import REPO
 
-from evalscale import sweep
+from evalscale.commands import sweep
 from evalscale.config_check import check_arguments
 
 

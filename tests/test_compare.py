@@ -10,6 +10,7 @@ import pytest
 from test_analysis_helpers import GOLD, right_from_cap, write_run
 
 from evalscale import analysis, compare
+from evalscale.commands import compare as compare_command
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +52,7 @@ def test_paired_differences_and_area(tmp_path: Path) -> None:
 def test_compare_main_writes_files(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     a, b = pair_of_runs(tmp_path)
     out = tmp_path / "cmp"
-    assert compare.main([str(a), str(b), f"out={out}"]) == 0
+    assert compare_command.main([str(a), str(b), f"out={out}"]) == 0
     printed = capsys.readouterr().out
     assert "B - A +25.0 points" in printed
     table = pd.read_csv(out / "compare.csv")
@@ -103,14 +104,14 @@ def test_compare_bad_input_exits_2(tmp_path: Path, kind: str, message: str, caps
         "one": lambda: [],
         "two-series": lambda: [two_models(tmp_path / "both")],
     }
-    assert compare.main([str(a), *map(str, others[kind]())]) == 2
+    assert compare_command.main([str(a), *map(str, others[kind]())]) == 2
     assert message in capsys.readouterr().err
 
 
 def test_compare_default_out_is_named_after_the_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = pair_of_runs(tmp_path)
     monkeypatch.chdir(tmp_path)
-    assert compare.main([str(a), str(b)]) == 0
+    assert compare_command.main([str(a), str(b)]) == 0
     assert (
         tmp_path / "reports" / "compare-letter_count-model_ckpt-100-vs-model_ckpt-200" / "compare.md"
     ).exists()

@@ -13,10 +13,11 @@ import pytest
 from engine import REPO, cells_by_key, sweep_config
 
 from evalscale.backends.vllm_engine import VllmBackend
-from evalscale.grading.command import grade_run
+from evalscale.grading.runs import grade_run
+from evalscale.plan import make_plan
 from evalscale.records import cell_key
 from evalscale.store import CELLS, GENERATIONS, VERDICTS, read_jsonl, read_manifest
-from evalscale.sweep import generate, make_plan
+from evalscale.sweep import generate
 
 pytestmark = pytest.mark.engine
 

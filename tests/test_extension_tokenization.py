@@ -8,9 +8,9 @@ import pytest
 from engine import REPO, sweep_config
 from transformers import AutoTokenizer
 
+from evalscale.config import ConfigError
 from evalscale.forcing import Grid, Result, SampleMachine
 from evalscale.prompting import PromptBuilder
-from evalscale.sweep import ConfigError, make_profile
 
 QWEN = REPO.parent / "shared" / "tokenizers" / "qwen3"
 WAIT = 14190
@@ -23,7 +23,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def s1_builder(tokenizer) -> PromptBuilder:
-    return PromptBuilder(make_profile(sweep_config("model=s1.1-32b")["model"]), tokenizer)
+    return PromptBuilder(sweep_config("model=s1.1-32b").model.profile, tokenizer)
 
 
 def encode(tokenizer, text: str) -> list[int]:
@@ -31,12 +31,12 @@ def encode(tokenizer, text: str) -> list[int]:
 
 
 def test_profiles_choose_the_extension_tokenization() -> None:
-    assert make_profile(sweep_config("model=s1-32b")["model"]).extension_tokenization == "text"
-    assert make_profile(sweep_config("model=s1.1-32b")["model"]).extension_tokenization == "text"
+    assert sweep_config("model=s1-32b").model.profile.extension_tokenization == "text"
+    assert sweep_config("model=s1.1-32b").model.profile.extension_tokenization == "text"
     for model in ("r1-distill-qwen-32b", "qwq-32b", "qwen3-32b", "toy"):
-        assert make_profile(sweep_config(f"model={model}")["model"]).extension_tokenization == "ids"
+        assert sweep_config(f"model={model}").model.profile.extension_tokenization == "ids"
     with pytest.raises(ConfigError, match="model.extension_tokenization must be one of ids, text, got 'bpe'"):
-        make_profile(sweep_config("model.extension_tokenization=bpe")["model"])
+        sweep_config("model.extension_tokenization=bpe")
 
 
 def test_after_a_full_stop_s1_sees_one_merged_token(tokenizer, s1_builder: PromptBuilder) -> None:

@@ -17,7 +17,9 @@ import pytest
 from engine import sweep_config
 from family_tokenizers import PROFILE_FAMILIES, QWEN_DEFAULT_SYSTEM
 
-from evalscale.sweep import ConfigError, SweepPlan, make_plan, run_sweep
+from evalscale.config import ConfigError
+from evalscale.plan import SweepPlan, make_plan
+from evalscale.sweep import run_sweep
 
 QUESTIONS = (
     "What is 1+1?",

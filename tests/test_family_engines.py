@@ -22,7 +22,9 @@ from openai_vllm_server import VllmServer
 from tiny_model import build_real_vocab_model
 
 from evalscale.backends.vllm_engine import VllmBackend
-from evalscale.sweep import generate, make_plan
+from evalscale.config import SweepConfig
+from evalscale.plan import make_plan
+from evalscale.sweep import generate
 
 pytestmark = pytest.mark.engine
 
@@ -60,7 +62,7 @@ def family_server(family_model: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 def profile_config(
     profile: str, model: Path, tokenizers: dict[str, Path], run_dir: Path, *extra: str
-) -> dict:
+) -> SweepConfig:
     """The sweep config of `profile` on the tiny model, prompts from the family's own tokenizer."""
     family = PROFILE_FAMILIES[profile]
     tokenizer = () if family == SERVED_FAMILY else (f"model.tokenizer={tokenizers[family]}",)
@@ -82,15 +84,14 @@ def in_process_runs(
         profile: profile_config(profile, family_model, family_tokenizers, root / profile)
         for profile in PROFILE_FAMILIES
     }
-    engine = sweep_config("engine=cpu")["engine"]
-    engine.pop("backend")
-    backend = VllmBackend(str(family_model), engine, configs["s1-32b"]["sampling"])
+    engine = dict(sweep_config("engine=cpu").engine.options)
+    backend = VllmBackend(str(family_model), engine, configs["s1-32b"].sampling)
     try:
         for config in configs.values():
             assert generate(make_plan(config), backend) == "complete"
     finally:
         backend.close()
-    return {profile: Path(config["run_dir"]) for profile, config in configs.items()}
+    return {profile: Path(str(config.run.run_dir)) for profile, config in configs.items()}
 
 
 @pytest.mark.parametrize("profile", PROFILE_FAMILIES)

@@ -81,8 +81,8 @@ def write_math_run(run_dir: Path, problems: int = 20, cells_each: int = 8) -> No
 
 # the call at which a grading process dies, and how many such calls complete before it
 GRADE_FAULTS = [
-    "evalscale.grading.command:judge:40",  # mid-way through judging
-    "evalscale.grading.command:to_json_dict:70",  # mid-way through writing the verdicts
+    "evalscale.grading.runs:judge:40",  # mid-way through judging
+    "evalscale.grading.runs:encode:70",  # mid-way through writing the verdicts
     "os:replace:0",  # every verdict written, not yet moved into place
 ]
 
@@ -110,3 +110,4 @@ def test_sigkill_at_exact_points_of_grading_never_tears_verdicts_or_touches_cell
             assert (run_dir / CELLS).read_bytes() == cells_before
     subprocess.run([sys.executable, "-m", "evalscale.cli", *grade, run_dir], check=True, timeout=300)
     assert verdicts.read_text() == expected
+    assert not list(run_dir.glob(".verdicts.jsonl.*.tmp")), "the killed gradings' temporary files are gone"

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from grading_cases.megabyte import MEGABYTE_RESPONSES
 
+from evalscale.commands.grade import main
 from evalscale.grading import Kind, check, extract
-from evalscale.grading.command import grade_run, main
 from evalscale.grading.limits import STARTUP_LIMIT_S, WallTimeout, WorkerPool
+from evalscale.grading.runs import grade_run
 from evalscale.records import CellRecord, Problem, to_json_dict
 from evalscale.store import CELLS, MANIFEST, PROBLEMS, VERDICTS, read_jsonl
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evalscale import analysis
-from evalscale.grading.command import main
+from evalscale.commands.grade import main
 from evalscale.grading.crosscheck import CROSSCHECK, DISAGREEMENTS
 from evalscale.records import CellRecord, Problem, to_json_dict
 from evalscale.store import CELLS, MANIFEST, PROBLEMS, VERDICTS, read_jsonl

@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine import sweep_config
+from engine import raw_config
 from test_analysis_helpers import GOLD, right_from_cap, write_run
 
-from evalscale import analysis, compare, report
+from evalscale import analysis
 from evalscale.analysis.labels import describe, variant
+from evalscale.commands import compare as compare_command
+from evalscale.commands import report as report_command
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +22,7 @@ def no_grader(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def variant_of(*overrides: str) -> dict[str, Any]:
-    config = sweep_config(*overrides)
+    config = raw_config(*overrides)
     return variant(config, config["model"]["name"], config["mode"])
 
 
@@ -71,7 +73,7 @@ def table4_runs(folder: Path, *extra: str) -> tuple[Path, Path]:
     """s1 Table 4 in miniature: two runs that differ only in model.extension (Wait, Hmm)."""
     runs = []
     for index, extension in enumerate(("Wait", "Hmm")):
-        config = sweep_config(f"model.extension={extension}", *extra)
+        config = raw_config(f"model.extension={extension}", *extra)
         answer = right_from_cap(25) if extension == "Wait" else (lambda p, s, c, w: GOLD)
         runs.append(
             write_run(
@@ -88,11 +90,11 @@ def table4_runs(folder: Path, *extra: str) -> tuple[Path, Path]:
 
 def test_report_names_the_series_by_what_differs(tmp_path: Path) -> None:
     wait, hmm = table4_runs(tmp_path / "runs")
-    assert report.main([str(wait), str(hmm), f"out={tmp_path / 'report'}"]) == 0
+    assert report_command.main([str(wait), str(hmm), f"out={tmp_path / 'report'}"]) == 0
     text = (tmp_path / "report" / "report.md").read_text()
     assert "| extension=Wait | toy-reasoner |" in text and "| extension=Hmm  | toy-reasoner |" in text
     assert "(hash-" not in text
-    assert report.main([str(wait), str(hmm), f"out={tmp_path / 'named'}", "labels=Wait,Hmm"]) == 0
+    assert report_command.main([str(wait), str(hmm), f"out={tmp_path / 'named'}", "labels=Wait,Hmm"]) == 0
     text = (tmp_path / "named" / "report.md").read_text()
     assert "| Wait     | toy-reasoner |" in text and "| Hmm      | toy-reasoner |" in text
 
@@ -101,16 +103,16 @@ def test_a_label_in_the_sweep_config_names_its_series(tmp_path: Path) -> None:
     wait, hmm = table4_runs(tmp_path / "runs", "label=s1 ablation")
     summary = analysis.summarize(analysis.load_runs([wait, hmm]).cells)
     assert set(summary["model"]) == {"s1 ablation (hash-0)", "s1 ablation (hash-1)"}  # the same name twice
-    assert report.main([str(wait), str(hmm), f"out={tmp_path / 'r'}", "labels=a"]) == 2
+    assert report_command.main([str(wait), str(hmm), f"out={tmp_path / 'r'}", "labels=a"]) == 2
 
 
 def test_compare_names_the_sides_by_what_differs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wait, hmm = table4_runs(tmp_path / "runs")
-    assert compare.main([str(wait), str(hmm), f"out={tmp_path / 'cmp'}"]) == 0
+    assert compare_command.main([str(wait), str(hmm), f"out={tmp_path / 'cmp'}"]) == 0
     assert "A: extension=Wait  B: extension=Hmm" in capsys.readouterr().out
     text = (tmp_path / "cmp" / "compare.md").read_text()
     assert f"- A: extension=Wait ({wait})" in text and f"- B: extension=Hmm ({hmm})" in text
-    assert compare.main([str(wait), str(hmm), f"out={tmp_path / 'cmp2'}", "labels=Wait,Hmm"]) == 0
+    assert compare_command.main([str(wait), str(hmm), f"out={tmp_path / 'cmp2'}", "labels=Wait,Hmm"]) == 0
     assert "A: Wait  B: Hmm" in capsys.readouterr().out
-    assert compare.main([str(wait), str(hmm), "labels=Wait"]) == 2
+    assert compare_command.main([str(wait), str(hmm), "labels=Wait"]) == 2
     assert "give 2 non-empty names" in capsys.readouterr().err

@@ -10,11 +10,12 @@ from engine import sweep_config
 from fake_backend import FakeBackend
 from test_forcing import GRID, machines
 
+from evalscale.config import ConfigError
 from evalscale.live_report import EveryMinutes, LiveReport, live_report
-from evalscale.records import Problem, to_json_dict
+from evalscale.plan import make_plan
+from evalscale.records import Problem
 from evalscale.runner import SweepRunner
 from evalscale.store import CELLS, VERDICTS, RunStore, read_jsonl
-from evalscale.sweep import ConfigError, make_plan
 
 PROBLEMS = 6
 
@@ -48,7 +49,7 @@ def fake_run(run_dir: Path, live: LiveReport) -> int:
     }
     store = RunStore(run_dir, manifest)
     for index in range(PROBLEMS):
-        store.add_problem(to_json_dict(Problem(f"p{index}", f"question {index}", "7", "integer")))
+        store.add_problem(Problem(f"p{index}", f"question {index}", "7", "integer"))
     runner = SweepRunner(FakeBackend(), store, max_active=2, show_progress=False, on_cells=live)
     return runner.run(machines("shared", problems=PROBLEMS), total_cells=0).cells_written
 

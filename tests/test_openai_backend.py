@@ -21,10 +21,13 @@ from tiny_model import build_tiny_model
 
 from evalscale.backends import BackendError
 from evalscale.backends.openai_server import OpenAIServerBackend
+from evalscale.backends.sampling import Sampling
 from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.config import SweepConfig
 from evalscale.forcing import Request
+from evalscale.plan import make_plan
 from evalscale.store import read_manifest
-from evalscale.sweep import generate, make_plan, run_sweep
+from evalscale.sweep import generate, run_sweep
 
 pytestmark = pytest.mark.engine
 
@@ -57,7 +60,7 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server.kill()
 
 
-def sweep(base_url: str, model_dir: Path, run_dir: Path, *overrides: str) -> dict:
+def sweep(base_url: str, model_dir: Path, run_dir: Path, *overrides: str) -> SweepConfig:
     """The sweep config of these tests on the `openai` engine pointed at `base_url`."""
     engine = ("engine=openai", f"engine.base_url={base_url}")
     return sweep_config(*SWEEP, *engine, f"model.path={model_dir}", f"run_dir={run_dir}", *overrides)
@@ -77,9 +80,8 @@ def test_server_gives_what_the_in_process_engine_gives(
 ) -> None:
     run_dir = tmp_path / "in-process"
     plan = make_plan(sweep(server.base_url, model_dir, run_dir))
-    engine = sweep_config("engine=cpu")["engine"]
-    engine.pop("backend")
-    backend = VllmBackend(plan.model_path, engine, plan.config["sampling"])  # while the server starts
+    engine = dict(sweep_config("engine=cpu").engine.options)
+    backend = VllmBackend(plan.model_path, engine, plan.config.sampling)  # while the server starts
     try:
         assert generate(plan, backend) == "complete"
     finally:
@@ -98,7 +100,9 @@ def test_server_gives_what_the_in_process_engine_gives(
 def test_never_more_requests_in_flight_than_max_concurrency(server: VllmServer, model_dir: Path) -> None:
     server.wait_ready()
     proxy = FaultProxy(server.root_url, hold=3)  # the first requests wait until 3 are in flight
-    backend = OpenAIServerBackend(str(model_dir), {"base_url": proxy.base_url, "max_concurrency": 3}, {})
+    backend = OpenAIServerBackend(
+        str(model_dir), {"base_url": proxy.base_url, "max_concurrency": 3}, Sampling()
+    )
     try:
         for index in range(12):
             backend.submit(Request(f"r{index}", (1, 20 + index, 30), 40, (5,), min_tokens=2, seed=index))
@@ -119,7 +123,9 @@ def test_never_more_requests_in_flight_than_max_concurrency(server: VllmServer, 
 
 def test_unreachable_server_fails_after_the_retries(model_dir: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
-    backend = OpenAIServerBackend(str(model_dir), {"base_url": url, "retries": 2, "backoff_seconds": 0.2}, {})
+    backend = OpenAIServerBackend(
+        str(model_dir), {"base_url": url, "retries": 2, "backoff_seconds": 0.2}, Sampling()
+    )
     try:
         started = time.monotonic()  # before submit: the first try may fail before this thread goes on
         backend.submit(Request("r", (1, 2), 4, (), min_tokens=0, seed=0))

@@ -9,7 +9,8 @@ import pytest
 from matplotlib.image import imread
 from test_analysis_helpers import GOLD, right_from_cap, write_run
 
-from evalscale import analysis, report
+from evalscale import analysis
+from evalscale.commands import report as report_command
 from evalscale.records import Verdict
 
 REQUIRED = ["model", "task", "cap", "waits", "n_problems", "n_samples", "accuracy", "ci_low", "ci_high"]
@@ -26,7 +27,7 @@ def test_report_writes_tables_figures_and_markdown(tmp_path: Path) -> None:
     write_run(runs / "base", right_from_cap(25), model="base", caps=(50, 100), waits=(0, 2), samples=2)
     write_run(runs / "tuned", lambda p, s, cap, w: GOLD, model="tuned", caps=(50, 100), config_hash="hash-t")
     out = tmp_path / "report"
-    assert report.main([str(runs), f"out={out}"]) == 0
+    assert report_command.main([str(runs), f"out={out}"]) == 0
     summary = pd.read_csv(out / "summary.csv")
     assert set(REQUIRED + ["mean_thinking_tokens"]) <= set(summary.columns)
     # the runs differ in model and samples (their grids too, but those show as points)
@@ -51,7 +52,7 @@ def test_report_writes_tables_figures_and_markdown(tmp_path: Path) -> None:
 def test_report_single_task_is_one_column_wide(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", right_from_cap(25))
     out = tmp_path / "report"
-    assert report.main([str(run), f"out={out}"]) == 0
+    assert report_command.main([str(run), f"out={out}"]) == 0
     height, width, _ = imread(out / "scaling.png").shape
     assert width == pytest.approx(3.3 * 300, abs=2)  # a column of a two-column paper at 300 dpi
     assert not (out / "parallel.png").exists()  # one sample: no majority vote
@@ -62,7 +63,7 @@ def test_report_flags_partial_runs_and_unanswered_cells(
 ) -> None:
     run = write_run(tmp_path / "run", lambda p, s, cap, w: None if p < 2 else GOLD, status="running")
     out = tmp_path / "report"
-    assert report.main([str(run), f"out={out}"]) == 0
+    assert report_command.main([str(run), f"out={out}"]) == 0
     assert "partial" in capsys.readouterr().err
     assert set(pd.read_csv(out / "summary.csv")["status"]) == {"partial"}
     text = (out / "report.md").read_text()
@@ -76,25 +77,25 @@ def test_report_overlays_reference_points(tmp_path: Path) -> None:
     )
     run = write_run(tmp_path / "run", right_from_cap(25))
     out = tmp_path / "report"
-    assert report.main([str(run), f"out={out}", f"reference={reference}"]) == 0
+    assert report_command.main([str(run), f"out={out}", f"reference={reference}"]) == 0
     text = (out / "report.md").read_text()
     assert "| paper    | Letter-Count |" in text  # the reference's metrics are listed
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n")
-    assert report.main([str(run), f"out={out}", f"reference={bad}"]) == 2
+    assert report_command.main([str(run), f"out={out}", f"reference={bad}"]) == 2
 
 
 def test_report_grades_or_asks_for_grading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     run = write_run(tmp_path / "run", right_from_cap(25), graded=False)
     monkeypatch.setattr(analysis, "default_grader", lambda: None)
-    assert report.main([str(run), f"out={tmp_path / 'r'}"]) == 2
+    assert report_command.main([str(run), f"out={tmp_path / 'r'}"]) == 2
     assert f"run `evalscale grade {run}` first" in capsys.readouterr().err
 
     def grade_run(run_dir: Path) -> list[Verdict]:
         return [Verdict(f"p{p}|0|{c}|0", False, "0", "mismatch") for p in range(4) for c in (50, 100)]
 
     monkeypatch.setattr(analysis, "default_grader", lambda: grade_run)
-    assert report.main([str(run), f"out={tmp_path / 'r'}"]) == 0
+    assert report_command.main([str(run), f"out={tmp_path / 'r'}"]) == 0
     assert set(pd.read_csv(tmp_path / "r" / "summary.csv")["accuracy"]) == {0.0}
 
 
@@ -109,13 +110,13 @@ def test_report_grades_or_asks_for_grading(tmp_path: Path, monkeypatch: pytest.M
 )
 def test_report_bad_input_exits_2(tmp_path: Path, argv: list[str], message: str, capsys, no_grader) -> None:
     run = write_run(tmp_path / "run", right_from_cap(25))
-    assert report.main([a.format(run=run) for a in argv]) == 2
+    assert report_command.main([a.format(run=run) for a in argv]) == 2
     captured = capsys.readouterr()
     assert message in captured.err + captured.out
 
 
 def test_report_on_a_folder_without_runs_exits_2(tmp_path: Path, capsys) -> None:
-    assert report.main([str(tmp_path)]) == 2
+    assert report_command.main([str(tmp_path)]) == 2
     assert "no run directory" in capsys.readouterr().err
 
 
@@ -124,5 +125,5 @@ def test_report_default_out_is_named_after_the_series(
 ) -> None:
     run = write_run(tmp_path / "runs" / "shared-1234", right_from_cap(25), model="org/model v2")
     monkeypatch.chdir(tmp_path)
-    assert report.main([str(run)]) == 0
+    assert report_command.main([str(run)]) == 0
     assert (tmp_path / "reports" / "org_model_v2-letter_count" / "report.md").exists()

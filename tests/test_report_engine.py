@@ -8,10 +8,13 @@ import pandas as pd
 import pytest
 from engine import sweep_config
 
-from evalscale import compare, report
-from evalscale.backends.sampling import sampling_settings
+from evalscale import compare
+from evalscale.backends.sampling import Sampling
 from evalscale.backends.vllm_engine import VllmBackend
-from evalscale.sweep import generate, make_plan
+from evalscale.commands import compare as compare_command
+from evalscale.commands import report as report_command
+from evalscale.plan import make_plan
+from evalscale.sweep import generate
 
 pytestmark = pytest.mark.engine
 
@@ -24,7 +27,7 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory, toy_engine: VllmBackend) -
     run_dir = tmp_path_factory.mktemp("toy") / "run"
     overrides = [f"budget.caps=[{','.join(map(str, CAPS))}]", "budget.waits=[0,1]", "limit=8", "samples=2"]
     overrides += ["sampling.temperature=1.0", f"run_dir={run_dir}", "progress=false"]
-    greedy, toy_engine.sampling = toy_engine.sampling, sampling_settings({"temperature": 1.0})
+    greedy, toy_engine.sampling = toy_engine.sampling, Sampling(temperature=1.0)
     try:
         assert generate(make_plan(sweep_config(*overrides)), toy_engine) == "complete"
     finally:
@@ -34,7 +37,7 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory, toy_engine: VllmBackend) -
 
 def test_report_grades_and_summarizes_an_engine_run(toy_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    assert report.main([str(toy_run), f"out={out}"]) == 0  # grades first: the run has no verdicts yet
+    assert report_command.main([str(toy_run), f"out={out}"]) == 0  # grades first: the run has no verdicts yet
     summary = pd.read_csv(out / "summary.csv").set_index(["cap", "waits"])
     assert len(summary) == len(CAPS) * 2
     assert set(summary["n_problems"]) == {8} and set(summary["n_samples"]) == {2}
@@ -73,10 +76,10 @@ def test_report_and_compare_name_engine_runs_by_their_extension(
     table4_runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     wait, hmm = table4_runs
-    assert report.main([str(wait), str(hmm), f"out={tmp_path / 'report'}"]) == 0
+    assert report_command.main([str(wait), str(hmm), f"out={tmp_path / 'report'}"]) == 0
     summary = pd.read_csv(tmp_path / "report" / "summary.csv")
     assert set(summary["model"]) == {"extension=Wait", "extension=Hmm"}
     text = (tmp_path / "report" / "report.md").read_text()
     assert "| extension=Wait | toy-reasoner |" in text and "| extension=Hmm  | toy-reasoner |" in text
-    assert compare.main([str(wait), str(hmm), f"out={tmp_path / 'compare'}"]) == 0
+    assert compare_command.main([str(wait), str(hmm), f"out={tmp_path / 'compare'}"]) == 0
     assert "A: extension=Wait  B: extension=Hmm" in capsys.readouterr().out

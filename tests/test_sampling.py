@@ -9,10 +9,12 @@ from engine import REPO, sweep_config
 from tiny_model import build_tiny_model
 
 from evalscale.backends.openai_server import OpenAIServerBackend
-from evalscale.backends.sampling import PAD_BIAS, SAMPLING_DEFAULTS, padding_bias, sampling_settings
+from evalscale.backends.sampling import PAD_BIAS, SAMPLING_DEFAULTS, Sampling, padding_bias
 from evalscale.backends.vllm_engine import sampling_params
+from evalscale.config import ConfigError
 from evalscale.forcing import Request
-from evalscale.sweep import ConfigError, make_manifest, make_plan
+from evalscale.manifest import make_manifest
+from evalscale.plan import make_plan
 
 QWEN3_TOKENIZER = REPO.parent / "shared" / "tokenizers" / "qwen3"
 LOCAL = ("model=s1-32b", f"model.path={QWEN3_TOKENIZER}", "engine.max_model_len=32768", "limit=1")
@@ -27,7 +29,7 @@ def padded_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_default_is_greedy_with_every_field_neutral() -> None:
-    assert sweep_config()["sampling"] == SAMPLING_DEFAULTS
+    assert sweep_config().sampling.fields() == SAMPLING_DEFAULTS
     assert SAMPLING_DEFAULTS["temperature"] == 0.0
 
 
@@ -42,7 +44,7 @@ def test_default_is_greedy_with_every_field_neutral() -> None:
     ],
 )
 def test_recommended_preset_is_the_family_s_published_setting(model: str, expected: dict) -> None:
-    sampling = sweep_config(f"model={model}", "sampling=recommended")["sampling"]
+    sampling = sweep_config(f"model={model}", "sampling=recommended").sampling.fields()
     assert set(sampling) == set(SAMPLING_DEFAULTS)
     assert {key: sampling[key] for key in expected} == expected
     assert sampling["repetition_penalty"] == 1.0 and sampling["presence_penalty"] == 0.0
@@ -50,7 +52,7 @@ def test_recommended_preset_is_the_family_s_published_setting(model: str, expect
 
 def test_a_preset_field_can_be_overridden() -> None:
     config = sweep_config("model=qwq-32b", "sampling=recommended", "sampling.top_k=20")
-    assert config["sampling"]["top_k"] == 20 and config["sampling"]["temperature"] == 0.6
+    assert config.sampling.top_k == 20 and config.sampling.temperature == 0.6
 
 
 @pytest.mark.parametrize(
@@ -73,7 +75,7 @@ def test_bad_sampling_values_are_one_sentence_config_errors(override: str, messa
 def test_sampling_is_in_the_config_hash_and_the_manifest() -> None:
     greedy = make_plan(sweep_config(*LOCAL))
     penalised = make_plan(sweep_config(*LOCAL, "sampling.repetition_penalty=1.05"))
-    assert greedy.config_hash != penalised.config_hash
+    assert greedy.config.config_hash != penalised.config.config_hash
     manifest = make_manifest(penalised)
     assert manifest["sampling"] == {
         **SAMPLING_DEFAULTS,
@@ -84,7 +86,7 @@ def test_sampling_is_in_the_config_hash_and_the_manifest() -> None:
 
 
 def test_sampling_params_carry_every_field_and_the_request_limits() -> None:
-    settings = sampling_settings({**QWEN3, "repetition_penalty": 1.1, "presence_penalty": 0.5})
+    settings = Sampling(**QWEN3, repetition_penalty=1.1, presence_penalty=0.5)
     params = sampling_params(settings, {400: PAD_BIAS}, REQUEST)
     assert (params.temperature, params.top_p, params.top_k, params.min_p) == (0.6, 0.95, 20, 0.0)
     assert (params.repetition_penalty, params.presence_penalty, params.frequency_penalty) == (1.1, 0.5, 0.0)
@@ -93,7 +95,7 @@ def test_sampling_params_carry_every_field_and_the_request_limits() -> None:
 
 
 def test_request_body_sends_every_sampling_field(tmp_path: Path) -> None:
-    backend = OpenAIServerBackend(str(tmp_path / "absent"), {}, {**QWEN3, "frequency_penalty": 0.2})
+    backend = OpenAIServerBackend(str(tmp_path / "absent"), {}, Sampling(**QWEN3, frequency_penalty=0.2))
     try:
         body = backend._body(REQUEST)
     finally:
@@ -108,7 +110,7 @@ def test_request_body_sends_every_sampling_field(tmp_path: Path) -> None:
 
 
 def test_padded_rows_are_biased_away_in_requests(padded_model: Path) -> None:
-    backend = OpenAIServerBackend(str(padded_model), {}, {})
+    backend = OpenAIServerBackend(str(padded_model), {}, Sampling())
     try:
         body = backend._body(REQUEST)
     finally:

@@ -21,9 +21,10 @@ from tiny_model import build_tiny_model
 from vllm import SamplingParams
 from vllm.inputs import TokensPrompt
 
-from evalscale.backends.sampling import SAMPLING_DEFAULTS, sampling_settings
+from evalscale.backends.sampling import SAMPLING_DEFAULTS, Sampling
 from evalscale.backends.vllm_engine import VllmBackend
-from evalscale.sweep import generate, make_plan
+from evalscale.plan import make_plan
+from evalscale.sweep import generate
 
 pytestmark = pytest.mark.engine
 
@@ -64,9 +65,7 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 @pytest.fixture(scope="module")
 def in_process(model_dir: Path, server: VllmServer) -> Iterator[VllmBackend]:
     """The in-process engine on the same model (greedy unless a test swaps its sampling)."""
-    engine = sweep_config("engine=cpu")["engine"]
-    engine.pop("backend")
-    backend = VllmBackend(str(model_dir), engine, {})
+    backend = VllmBackend(str(model_dir), dict(sweep_config("engine=cpu").engine.options), Sampling())
     yield backend
     backend.close()
 
@@ -75,7 +74,7 @@ def run_both(server: VllmServer, backend: VllmBackend, model_dir: Path, tmp_path
     """The same sweep in-process and through the server; their stored generations."""
     common = (*SWEEP, f"model.path={model_dir}", *overrides)
     local = make_plan(sweep_config(*common, f"run_dir={tmp_path / 'local'}"))
-    kept, backend.sampling = backend.sampling, sampling_settings(local.config["sampling"])
+    kept, backend.sampling = backend.sampling, local.config.sampling
     try:
         assert generate(local, backend) == "complete"
     finally:

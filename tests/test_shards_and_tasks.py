@@ -9,8 +9,9 @@ import pytest
 from engine import DATA_DIR, cells_by_key, sweep_config
 
 from evalscale.backends.vllm_engine import VllmBackend
+from evalscale.plan import make_plan
 from evalscale.report import write_report
-from evalscale.sweep import generate, make_plan
+from evalscale.sweep import generate
 
 pytestmark = pytest.mark.engine
 
@@ -36,7 +37,7 @@ def test_shards_split_problems_and_report_as_one_run(toy_engine: VllmBackend, tm
 
 
 def test_bad_shard_is_a_config_error() -> None:
-    from evalscale.sweep import ConfigError
+    from evalscale.config import ConfigError
 
     with pytest.raises(ConfigError, match="shard"):
         make_plan(sweep_config(*GRID, "shard=3/3"))

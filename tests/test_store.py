@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from test_forcing import GRID
 
 from evalscale import store
 from evalscale.forcing import SampleMachine
-from evalscale.records import cell_key
+from evalscale.records import CellRecord, Result, Trajectory, cell_key
 from evalscale.runner import SweepRunner
 from evalscale.store import CELLS, GENERATIONS, RunStore, StoreError, drop_torn_tail, iter_jsonl, read_jsonl
 
@@ -86,14 +87,9 @@ def damage(path: Path, key: str) -> None:
 
 def test_stored_generations_come_back_by_byte_offset(tmp_path: Path) -> None:
     records = [
-        {
-            "key": "problème-1/0/t0",
-            "token_ids": list(range(40_000)),
-            "finish": "length",
-            "stop_token_id": None,
-        },
-        {"key": 'p"2"/0/t0 ✓', "token_ids": [7, 8], "finish": "stop", "stop_token_id": 2},
-        {"key": "p3/0/a12c", "token_ids": [], "finish": "stop", "stop_token_id": 1},
+        Result("problème-1/0/t0", tuple(range(40_000)), "length", None),
+        Result('p"2"/0/t0 ✓', (7, 8), "stop", 2),
+        Result("p3/0/a12c", (), "stop", 1),
     ]
     run_store = RunStore(tmp_path, MANIFEST)
     for record in records:
@@ -103,7 +99,7 @@ def test_stored_generations_come_back_by_byte_offset(tmp_path: Path) -> None:
         handle.write('{"key": "p4/0/t0", "token_ids": [1, 2')  # a crash while writing
     reopened = RunStore(tmp_path, MANIFEST)
     for record in reversed(records):  # any order: each is read at its own offset
-        assert reopened.stored_generation(record["key"]) == record
+        assert reopened.stored_generation(record.key) == record
     assert reopened.stored_generation("p4/0/t0") is None, "the torn record never completed"
     assert reopened.stored_generation("p5/0/t0") is None
     reopened.finish("partial")
@@ -208,3 +204,20 @@ def test_a_broken_line_before_the_end_is_an_error(tmp_path: Path) -> None:
         list(iter_jsonl(path))
     path.write_text('{"a": 1}\n\n{"a": 3}\n{"a": 4')
     assert list(iter_jsonl(path)) == [{"a": 1}, {"a": 3}], "blank lines are skipped, a torn last line dropped"
+
+
+def test_the_fields_the_fast_paths_read_lead_their_records() -> None:
+    """Opening a run reads keys from each line's head (`LEADING_FIELDS`, `CELL_HEAD`): a record whose
+    fields are reordered must fail here rather than make every resume parse whole lines."""
+    cell = CellRecord('p"1', 2, 64, 1, "shared", 1, 0, 50, "cap", "5", 1, "stop", 'p"1/2', {"t0": 1})
+    result = Result("p/0/t0", (1, 2), "stop", 3)
+    trajectory = Trajectory("p/0", "p", 0, 2, [2], [], "ab")
+    assert [field.name for field in dataclasses.fields(CellRecord)][:4] == list(store.CELL_KEY_FIELDS)
+    head = store.CELL_HEAD.match(store.encode(cell).encode())
+    assert (
+        head is not None and json.loads(head.group(1)) == 'p"1' and head.groups()[1:] == (b"2", b"64", b"1")
+    )
+    for record in (result, trajectory):
+        field = store.LEADING_FIELDS[type(record)]
+        assert dataclasses.fields(record)[0].name == field
+        assert store.encode(record).startswith(f'{{"{field}": ')

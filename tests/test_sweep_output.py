@@ -16,8 +16,10 @@ from test_live_report import OnceAt
 
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.console import ENGINE_LOG
+from evalscale.finish import grade_and_report
 from evalscale.live_report import LiveReport
-from evalscale.sweep import finish_run, generate, make_plan
+from evalscale.plan import make_plan
+from evalscale.sweep import generate
 
 pytestmark = pytest.mark.engine
 
@@ -55,7 +57,7 @@ def test_live_report_mid_sweep_then_the_final_report(toy_engine: VllmBackend, tm
     report = run_dir / "report" / "report.md"
     assert report.read_text().splitlines()[0].endswith(f"(partial: {live.cells_reported} of 64 cells)")
     assert pd.read_csv(run_dir / "report" / "summary.csv")["n_problems"].sum() == live.cells_reported
-    finish_run(run_dir, config)
+    grade_and_report(run_dir)
     assert "partial" not in report.read_text().splitlines()[0]
     summary = pd.read_csv(run_dir / "report" / "summary.csv")
     assert summary["n_problems"].sum() == 64 and set(summary["status"]) == {"complete"}

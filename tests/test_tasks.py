@@ -7,18 +7,19 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from evalscale.commands.tasks import main as tasks_main
+from evalscale.commands.tasks import task_configs
 from evalscale.records import Problem
 from evalscale.tasks import TaskError, load_problems
-from evalscale.tasks.command import main as tasks_main
-from evalscale.tasks.command import task_configs
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CONFIGS = {task["name"]: task for task in task_configs()}
+CONFIGS = {task.name: task for task in task_configs()}
 SIZES = {"aime24": 30, "aime24_h4": 30, "math500": 500, "gpqa_diamond": 198}
 
 
@@ -35,7 +36,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load(name: str, data_dir: str, seed: int = 0, **task_changes: Any) -> list[Problem]:
-    return load_problems({**CONFIGS[name], **task_changes}, data_dir=data_dir, seed=seed)
+    return load_problems(replace(CONFIGS[name], **task_changes), data_dir=data_dir, seed=seed)
 
 
 @pytest.mark.parametrize("name", sorted(SIZES))
@@ -91,7 +92,7 @@ def test_gpqa_permutation_depends_on_seed_and_id_only(data_dir: str) -> None:
         sum(a.metadata["permutation"] != b.metadata["permutation"] for a, b in zip(first, other, strict=True))
         > 150
     )
-    picked = load_problems(CONFIGS["gpqa_diamond"], data_dir=data_dir, seed=1, problem_ids=[other[-1].id])
+    picked = load_problems(CONFIGS["gpqa_diamond"], data_dir=data_dir, seed=1, problem_ids=(other[-1].id,))
     assert picked == [other[-1]]
 
 
@@ -120,7 +121,7 @@ def test_hub_columns_give_the_same_problems_as_the_local_files(data_dir: str, tm
         for row in read_jsonl(DATA_DIR / "gpqa_diamond.jsonl")
     ]
     for name, rows in [("aime24_h4", aime), ("gpqa_diamond", gpqa)]:
-        (tmp_path / CONFIGS[name]["data_file"]).write_text("".join(json.dumps(row) + "\n" for row in rows))
+        (tmp_path / str(CONFIGS[name].data_file)).write_text("".join(json.dumps(row) + "\n" for row in rows))
         assert load(name, str(tmp_path), seed=3) == load(name, data_dir, seed=3)
 
 
@@ -133,13 +134,13 @@ def test_instruction_is_appended_after_a_blank_line(data_dir: str) -> None:
 def test_limit_and_problem_ids_select_problems(data_dir: str) -> None:
     task = CONFIGS["aime24"]
     assert [p.id for p in load_problems(task, data_dir=data_dir, limit=2)] == ["2024-I-1", "2024-I-10"]
-    picked = load_problems(task, data_dir=data_dir, problem_ids=["2024-II-15", "2024-I-1"])
+    picked = load_problems(task, data_dir=data_dir, problem_ids=("2024-II-15", "2024-I-1"))
     assert [p.id for p in picked] == ["2024-II-15", "2024-I-1"]
 
 
 def test_unknown_task_and_missing_file_are_clear_errors(data_dir: str, tmp_path: Path) -> None:
     with pytest.raises(TaskError, match="did you mean 'math500_s1'"):
-        load_problems({**CONFIGS["math500"], "lm_eval_task": "math500_s2"}, data_dir=data_dir)
+        load_problems(replace(CONFIGS["math500"], lm_eval_task="math500_s2"), data_dir=data_dir)
     with pytest.raises(TaskError, match="data file .*math500.jsonl not found"):
         load_problems(CONFIGS["math500"], data_dir=str(tmp_path))
 

@@ -9,7 +9,7 @@ import pytest
 from lm_eval.api.instance import Instance
 from lm_eval.api.model import LM
 
-from evalscale.tasks.command import task_configs
+from evalscale.commands.tasks import task_configs
 from evalscale.tasks.lm_eval_loader import build_lm_eval_task, task_manager
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -40,7 +40,7 @@ class PerfectLM(LM):
 def test_lm_eval_scores_a_perfect_model_at_one() -> None:
     if not (DATA_DIR / "gpqa_diamond.jsonl").exists():
         pytest.skip(f"the benchmark data is not there ({DATA_DIR}); it lives in ../shared/data")
-    nodes = [node for node in task_configs() if node["source"] == "lm_eval"]
+    nodes = [node for node in task_configs() if node.source == "lm_eval"]
     tasks = [build_lm_eval_task(node, str(DATA_DIR)) for node in nodes]
     model = PerfectLM({task.task_name: task.config.metadata["answer_type"] for task in tasks})
     results = lm_eval.simple_evaluate(model=model, tasks=tasks, task_manager=task_manager())["results"]

@@ -9,8 +9,8 @@ import pytest
 import torch
 from transformers import AutoTokenizer, Qwen2ForCausalLM
 
+from evalscale.commands.train_toy import parse_args
 from evalscale.toy import cache
-from evalscale.toy.command import parse_args
 from evalscale.toy.tokenizer import build_tokenizer
 from evalscale.toy.train import Recipe, batches
 

@@ -9,10 +9,12 @@ import pytest
 from engine import cells_by_key, sweep_config
 
 from evalscale.backends import Backend
+from evalscale.backends.sampling import Sampling
 from evalscale.backends.vllm_engine import VllmBackend
-from evalscale.grading.command import grade_run
+from evalscale.grading.runs import grade_run
+from evalscale.plan import make_plan
 from evalscale.store import VERDICTS, iter_jsonl
-from evalscale.sweep import generate, make_plan
+from evalscale.sweep import generate
 from evalscale.toy import cache
 
 pytestmark = pytest.mark.engine
@@ -46,9 +48,7 @@ def test_retraining_reproduces_the_shipped_curve(
     retrained = cache.ensure_toy_model(seed=0, force=True)
     assert retrained.parent == tmp_path / "cache"
     shipped = accuracy_by_cell(toy_engine, tmp_path / "shipped")
-    engine = dict(sweep_config()["engine"])
-    engine.pop("backend")
-    backend = VllmBackend(str(retrained), engine, {"temperature": 0.0})
+    backend = VllmBackend(str(retrained), dict(sweep_config().engine.options), Sampling())
     try:
         again = accuracy_by_cell(backend, tmp_path / "retrained", f"model.path={retrained}")
     finally:

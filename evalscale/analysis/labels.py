@@ -3,7 +3,7 @@
 Two runs of s1's Table 4 ablation differ only in `model.extension`, so they
 read `extension=Wait` and `extension=Hmm`; two checkpoints read
 `model=ckpt-100` and `model=ckpt-200`. Only keys that decide the generations
-count (runconfig.generation_config), and task keys not at all (tasks get their
+count (config.generation_config), and task keys not at all (tasks get their
 own panels), and the budget grid only when nothing else tells runs apart.
 When the model differs, its profile's other keys (path, delimiters) follow
 from it and are left out unless they vary for one model.
@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from evalscale.runconfig import generation_config
+from evalscale.config import generation_config
 
 MODEL_KEY = "model.name"
 # The budget grid is what a curve's points show; it names series only when nothing else tells them apart.

@@ -83,8 +83,8 @@ Grader = Callable[[Path], Iterable[Verdict]]
 
 
 def default_grader() -> Grader:
-    """The project's grader: `evalscale.grading.command.grade_run`, then its verdicts.jsonl streamed."""
-    from evalscale.grading.command import grade_run
+    """The project's grader: `evalscale.grading.runs.grade_run`, then its verdicts.jsonl streamed."""
+    from evalscale.grading.runs import grade_run
 
     def grade(run_dir: Path) -> Iterator[Verdict]:
         grade_run(run_dir)

@@ -2,13 +2,17 @@
 
 A backend is anything with `submit(request)`, `poll() -> list[Result]` (block
 until at least one submitted request finishes) and `close()`. Backends are
-named in config (`engine.backend`) and built by `make_backend`.
+named in config (`engine.backend`) and built by `make_backend` from an
+`EngineConfig`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from evalscale.backends.sampling import Sampling
 from evalscale.forcing import Request, Result
 
 
@@ -57,16 +61,33 @@ def completion_result(
     return Result(key=key, token_ids=token_ids, finish=finish, stop_token_id=stop_token_id)
 
 
+@dataclass(frozen=True)
+class EngineConfig:
+    """The `engine:` config: which backend, and its options as given (an open section: vLLM's engine
+    arguments, or the server's address and retry policy), passed on to the backend unchanged."""
+
+    backend: str
+    options: Mapping[str, Any]
+
+    @property
+    def max_model_len(self) -> int | None:
+        """The context length set in the config (None: the model's own)."""
+        value = self.options.get("max_model_len")
+        return int(value) if value else None
+
+
 BACKENDS = {
     "vllm": "evalscale.backends.vllm_engine:VllmBackend",
     "openai": "evalscale.backends.openai_server:OpenAIServerBackend",
 }
 
 
-def make_backend(name: str, model_path: str, engine: dict[str, Any], sampling: dict[str, Any]) -> Backend:
-    """Build the backend called `name` for the model at `model_path`."""
-    if name not in BACKENDS:
-        raise BackendError(f"unknown backend {name!r}; choose one of: {', '.join(sorted(BACKENDS))}")
-    module_name, class_name = BACKENDS[name].split(":")
+def make_backend(engine: EngineConfig, model_path: str, sampling: Sampling) -> Backend:
+    """Build the config's backend for the model at `model_path`."""
+    if engine.backend not in BACKENDS:
+        raise BackendError(
+            f"unknown backend {engine.backend!r}; choose one of: {', '.join(sorted(BACKENDS))}"
+        )
+    module_name, class_name = BACKENDS[engine.backend].split(":")
     module = __import__(module_name, fromlist=[class_name])
-    return getattr(module, class_name)(model_path, engine, sampling)
+    return getattr(module, class_name)(model_path, dict(engine.options), sampling)

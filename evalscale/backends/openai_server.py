@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from evalscale.backends import BackendError, completion_result
-from evalscale.backends.sampling import padding_bias, sampling_settings
+from evalscale.backends.sampling import Sampling, padding_bias
 from evalscale.forcing import Request, Result
 
 DEFAULTS: dict[str, Any] = {
@@ -40,7 +40,7 @@ RETRY_STATUS = (408, 429)  # client-side codes that mean "try again later"
 class OpenAIServerBackend:
     """Runs Requests on an OpenAI-compatible completions server."""
 
-    def __init__(self, model_path: str, engine: dict[str, Any], sampling: dict[str, Any]) -> None:
+    def __init__(self, model_path: str, engine: dict[str, Any], sampling: Sampling) -> None:
         unknown = sorted(set(engine) - set(DEFAULTS) - set(SERVER_SIDE))
         if unknown:
             raise BackendError(
@@ -54,7 +54,7 @@ class OpenAIServerBackend:
         self.max_concurrency = int(options["max_concurrency"])
         self.retries = int(options["retries"])
         self.backoff_seconds = float(options["backoff_seconds"])
-        self.sampling = sampling_settings(sampling)
+        self.sampling = sampling
         self.vocab_size = _vocab_size(model_path)
         bias = padding_bias(self.vocab_size, _model_vocab_size(model_path))
         self.padding_fields = (
@@ -152,7 +152,7 @@ class OpenAIServerBackend:
             "min_tokens": request.min_tokens,
             "stop_token_ids": list(request.stop_token_ids),
             "seed": request.seed,
-            **self.sampling,  # every field, so the server's generation_config.json fills none
+            **self.sampling.fields(),  # every field, so the server's generation_config.json fills none
             **self.padding_fields,
             "skip_special_tokens": False,
             "return_token_ids": True,

@@ -18,7 +18,7 @@ from vllm.inputs import TokensPrompt  # noqa: E402
 from vllm.sampling_params import RequestOutputKind  # noqa: E402
 
 from evalscale.backends import BackendError, completion_result  # noqa: E402
-from evalscale.backends.sampling import padding_bias, sampling_settings  # noqa: E402
+from evalscale.backends.sampling import Sampling, padding_bias  # noqa: E402
 from evalscale.forcing import Request, Result  # noqa: E402
 
 ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_stats": True}
@@ -27,7 +27,7 @@ ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_s
 class VllmBackend:
     """Runs Requests on a `vllm.LLMEngine` built from config."""
 
-    def __init__(self, model_path: str, engine: dict[str, Any], sampling: dict[str, Any]) -> None:
+    def __init__(self, model_path: str, engine: dict[str, Any], sampling: Sampling) -> None:
         options = {**ENGINE_DEFAULTS, **{k: v for k, v in engine.items() if v is not None}}
         kv_cache_gib = options.pop("cpu_kvcache_space_gib", None)
         if kv_cache_gib is not None:
@@ -36,7 +36,7 @@ class VllmBackend:
             self.engine = LLMEngine.from_engine_args(EngineArgs(model=model_path, **options))
         except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
             raise BackendError(f"vLLM cannot start with this engine config: {error}") from error
-        self.sampling = sampling_settings(sampling)
+        self.sampling = sampling
         self.vocab_size = len(self.engine.get_tokenizer())
         self.padding_bias = padding_bias(self.vocab_size, self.engine.model_config.get_vocab_size())
         self._pending: set[str] = set()
@@ -81,10 +81,10 @@ class VllmBackend:
         self.engine.engine_core.shutdown()
 
 
-def sampling_params(settings: dict[str, Any], bias: dict[int, float], request: Request) -> SamplingParams:
+def sampling_params(sampling: Sampling, bias: dict[int, float], request: Request) -> SamplingParams:
     """vLLM's SamplingParams for one request: every sampling field, the padding bias, the request's limits."""
     return SamplingParams(
-        **settings,
+        **sampling.fields(),
         max_tokens=request.max_tokens,
         min_tokens=request.min_tokens,
         stop_token_ids=list(request.stop_token_ids),

@@ -1,6 +1,7 @@
-"""`evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=S] [cross_check=math_verify]`: (re)grade runs.
+"""Grading stored runs: every cell's answer judged, the verdicts written to verdicts.jsonl.
 
-Answers are extracted in-process (multiple-choice with the problem's stored options, so an
+`grade_run` serves `evalscale grade`, the end of a sweep and the reports. Answers are
+extracted in-process (multiple-choice with the problem's stored options, so an
 answer given as an option's text counts); each distinct (answer, gold, kind) is judged
 once (memoised) by a pool of worker processes under a wall limit, with a progress
 bar. Verdicts replace `verdicts.jsonl` atomically; cells and generations are
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -22,16 +22,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from evalscale.cli import split_arguments
 from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, fast_compare, judge
-from evalscale.grading.crosscheck import DISAGREEMENTS, cross_check, require_checker
+from evalscale.grading.crosscheck import cross_check, require_checker
 from evalscale.grading.limits import shared_pool
-from evalscale.records import CellRecord, Problem, Verdict, from_json_dict, to_json_dict
-from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, iter_jsonl, iter_run_dirs, read_manifest
+from evalscale.records import CellRecord, Problem, Verdict, from_json_dict
+from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, encode, iter_jsonl, read_manifest
 
 DEFAULT_WORKERS = len(os.sched_getaffinity(0))  # the cores this process may use (SLURM, cgroups)
 KIND_OF: dict[str, Kind] = {"integer": "math", "math": "math", "choice": "choice"}
-USAGE = "usage: evalscale grade RUN_DIR [RUN_DIR...] [workers=N] [timeout=SECONDS] [cross_check=math_verify]"
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,7 @@ def grade_run(
     if second_checker:
         require_checker(second_checker)
     read_manifest(run_dir)
+    remove_stale_temporaries(run_dir / VERDICTS)
     problems = {p.id: p for p in (from_json_dict(Problem, r) for r in iter_jsonl(run_dir / PROBLEMS))}
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=run_dir) as spool:
         pending: set[tuple[str, str, Kind]] = set()
@@ -124,14 +123,43 @@ def _judge_all(
         return dict(zip(pending, bar, strict=True))
 
 
+def _temporary_prefix(path: Path, pid: int) -> str:
+    """The name start of a temporary verdicts file written by process `pid` (its pid marks it as its own)."""
+    return f".{path.name}.{pid}."
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete temporary verdict files that a killed grading process left beside `path`; those of a live
+    process (a grading running beside this one) stay. Returns the deleted files."""
+    removed = []
+    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            temporary.unlink(missing_ok=True)
+            removed.append(temporary)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs now (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _write_verdicts(path: Path, verdicts: Iterable[Verdict]) -> GradeSummary:
     """Write verdicts to a temporary file in the same folder, then rename it over `path`; their summary."""
     cells, correct, failures = 0, 0, Counter[str]()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = _temporary_prefix(path, os.getpid())
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             for verdict in verdicts:
-                stream.write(json.dumps(to_json_dict(verdict), ensure_ascii=False) + "\n")
+                stream.write(encode(verdict))
                 cells += 1
                 correct += verdict.correct
                 if not verdict.correct:
@@ -143,46 +171,3 @@ def _write_verdicts(path: Path, verdicts: Iterable[Verdict]) -> GradeSummary:
         Path(temporary).unlink(missing_ok=True)
         raise
     return GradeSummary(cells, correct, failures)
-
-
-def _parse_args(argv: list[str]) -> tuple[list[Path], int, float, str]:
-    arguments, options = split_arguments(
-        argv, {"workers": str(DEFAULT_WORKERS), "timeout": str(DEFAULT_TIMEOUT), "cross_check": ""}
-    )
-    if not arguments:
-        raise ValueError("no run directory given")
-    workers, timeout = int(options["workers"]), float(options["timeout"])
-    if workers < 1 or timeout <= 0:
-        raise ValueError("workers must be at least 1 and timeout positive")
-    if options["cross_check"]:
-        require_checker(options["cross_check"])
-    return [Path(argument) for argument in arguments], workers, timeout, options["cross_check"]
-
-
-def main(argv: list[str]) -> int:
-    """Entry point of `evalscale grade`; returns the exit code (2 for bad arguments or run dirs)."""
-    if any(arg in {"-h", "--help"} for arg in argv):
-        print(USAGE)
-        return 0
-    try:
-        paths, workers, timeout, second_checker = _parse_args(argv)
-        run_dirs = list(iter_run_dirs(paths))
-        for run_dir in run_dirs:
-            summary = grade_run(run_dir, workers, timeout, progress=True, second_checker=second_checker)
-            print(_summary(run_dir, summary))
-            if second_checker:
-                print(f"{run_dir}: disagreements with {second_checker} in {run_dir / DISAGREEMENTS}")
-    except (ValueError, StoreError) as error:
-        print(f"evalscale grade: {error}\n{USAGE}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _summary(run_dir: Path, summary: GradeSummary) -> str:
-    """One line per run: cells, accuracy, and the share of each failure reason."""
-    if not summary.cells:
-        return f"{run_dir}: no cells to grade"
-    total = summary.cells
-    failures = ", ".join(f"{reason} {count / total:.1%}" for reason, count in summary.failures.most_common())
-    accuracy = summary.correct / total
-    return f"{run_dir}: {total} cells, accuracy {accuracy:.1%}" + (f" ({failures})" if failures else "")
