@@ -20,6 +20,7 @@ from hydra import initialize_config_dir
 from hydra._internal.utils import get_args_parser
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.object_type import ObjectType
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException, MissingConfigException
@@ -49,6 +50,8 @@ KIND_NAMES: dict[type, str] = {
     dict: "a mapping",
 }
 ELEMENT_NAMES: dict[type, str] = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
+SEARCHPATH = "hydra.searchpath"
+PRESET = "model.recommended_sampling"  # what sampling=recommended reads
 _ABSENT = object()
 
 
@@ -75,8 +78,9 @@ def check_arguments(argv: list[str]) -> None:
     if sweeps and not args.multirun:
         raise ConfigError(f"{sweeps[0]} sweeps over several values; add -m to run one job per value")
     mode = RunMode.MULTIRUN if args.multirun else RunMode.RUN
+    searchpath = [str(o.input_line) for o in overrides if o.get_key_element() == SEARCHPATH]
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="evalscale"):
-        checker = _Checker(GlobalHydra.instance().config_loader(), mode)
+        checker = _Checker(GlobalHydra.instance().config_loader(), mode, searchpath)
         for job in jobs(overrides):
             checker.check(job)
 
@@ -104,10 +108,11 @@ def jobs(overrides: list[Override]) -> Iterator[list[Override]]:
 class _Checker:
     """Composes configs with Hydra's loader and compares each override with the config it changes."""
 
-    def __init__(self, loader: ConfigLoader, mode: RunMode) -> None:
+    def __init__(self, loader: ConfigLoader, mode: RunMode, searchpath: list[str]) -> None:
         self.loader = loader
         self.mode = mode
-        self.groups = set(_group_names(loader, ""))
+        self.searchpath = searchpath  # `hydra.searchpath=[...]`: the user's config folders count too
+        self.groups = set(self._group_names(""))
         self.bases: dict[tuple[str, ...], DictConfig] = {}
 
     def check(self, job: list[Override]) -> None:
@@ -115,7 +120,7 @@ class _Checker:
         choices = [o for o in job if o.key_or_group in self.groups]
         for override in choices:
             self._check_choice(override)
-        base = self._compose(tuple(str(o.input_line) for o in choices))
+        base = self._compose((*self.searchpath, *(str(o.input_line) for o in choices)))
         for override in job:
             if override.key_or_group not in self.groups:
                 self._check_key(base, override)
@@ -124,6 +129,13 @@ class _Checker:
         try:
             OmegaConf.to_container(OmegaConf.masked_copy(composed, job_keys), resolve=True)
         except OmegaConfBaseException as error:
+            if PRESET in str(error):  # sampling=recommended on a profile without published settings
+                model = OmegaConf.select(composed, "model.name")
+                raise ConfigError(
+                    f"sampling=recommended takes the model family's published settings, and model {model!r} "
+                    f"has none ({PRESET} is not set in its profile); use sampling=greedy, set sampling.KEY "
+                    f"values yourself, or add {PRESET} to the profile"
+                ) from error
             raise ConfigError(f"cannot resolve the config: {_first_line(error)}") from error
 
     def _check_choice(self, override: Override) -> None:
@@ -131,7 +143,7 @@ class _Checker:
         group, value = override.key_or_group, override.value()
         if override.is_delete() or not isinstance(value, str):
             return
-        options = self.loader.get_group_options(group)
+        options = self._options(group, ObjectType.CONFIG)
         if value not in options:
             suggestion = _did_you_mean(value, options)
             raise ConfigError(f"unknown {group} {value!r}{suggestion}; available: {', '.join(options)}")
@@ -168,6 +180,17 @@ class _Checker:
                 f"{key} must be {KIND_NAMES.get(expected, 'something else')}{element}, got {value!r}"
             )
 
+    def _options(self, group: str, kind: ObjectType) -> list[str]:
+        """The configs (or subgroups) of a group, in conf/ and on the command line's search path."""
+        return self.loader.get_group_options(group, kind, config_name=CONFIG_NAME, overrides=self.searchpath)
+
+    def _group_names(self, parent: str) -> Iterator[str]:
+        """Every config group under `parent`, nested ones as `hydra/launcher`."""
+        for name in self._options(parent, ObjectType.GROUP):
+            group = f"{parent}/{name}" if parent else name
+            yield group
+            yield from self._group_names(group)
+
     def _compose(self, overrides: tuple[str, ...]) -> DictConfig:
         """The config Hydra composes from these overrides (cached); its errors as one sentence."""
         if overrides not in self.bases:
@@ -178,14 +201,6 @@ class _Checker:
             except (HydraException, OmegaConfBaseException) as error:
                 raise ConfigError(_hydra_sentence(error)) from error
         return self.bases[overrides]
-
-
-def _group_names(loader: ConfigLoader, parent: str) -> Iterator[str]:
-    """Every config group under `parent`, nested ones as `hydra/launcher`."""
-    for name in loader.list_groups(parent):
-        group = f"{parent}/{name}" if parent else name
-        yield group
-        yield from _group_names(loader, group)
 
 
 def _select(config: DictConfig, key: str) -> Any:

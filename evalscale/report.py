@@ -57,8 +57,13 @@ METRICS_SHOWN = {
 
 
 def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
-    """A table as Markdown with the given columns renamed, numbers to one decimal."""
-    shown = table[[c for c in columns if c in table.columns]].rename(columns=columns)
+    """A table as Markdown with the given columns renamed, numbers to one decimal.
+
+    A column with no value at all (pass@k with one sample per problem) is left out; a single
+    missing value shows as "-".
+    """
+    shown = table[[c for c in columns if c in table.columns]].dropna(axis="columns", how="all")
+    shown = shown.astype(object).where(shown.notna(), None).rename(columns=columns)
     return shown.to_markdown(index=False, floatfmt=".1f", missingval="-")
 
 
@@ -207,7 +212,7 @@ def write_report(
         "",
         "kind: cap (no Wait), wait (Waits at the largest cap), grid (off the curve). cut %: samples whose",
         "thinking the cap closed. no answer %: samples without an extractable answer (counted wrong).",
-        "pass@k and maj % use all k samples of a problem.",
+        "pass@k and maj % (with several samples per problem) use all k samples of a problem.",
         *(
             [
                 "disagree %: samples that math-verify grades otherwise (`evalscale grade RUN_DIR",

@@ -40,3 +40,25 @@ def family_tokenizers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
         )
     root = tmp_path_factory.mktemp("family-tokenizers")
     return {family: build_family_tokenizer(family, root / family) for family in FAMILIES}
+
+
+@pytest.fixture(scope="session")
+def family_model(family_tokenizers: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny real-vocabulary model folder (tiny_model.build_real_vocab_model), with s1's tokenizer and
+    Qwen2.5-Instruct's generation defaults."""
+    from family_tokenizers import SERVED_FAMILY
+    from tiny_model import build_real_vocab_model
+
+    return build_real_vocab_model(
+        tmp_path_factory.mktemp("family-model") / "model", family_tokenizers[SERVED_FAMILY]
+    )
+
+
+@pytest.fixture(scope="session")
+def family_server(family_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One `vllm serve` on the real-vocabulary model for every test that needs it (started here, waited
+    for when first used)."""
+    from openai_vllm_server import serving
+
+    with serving(family_model, tmp_path_factory.mktemp("family-server") / "vllm-serve.log") as server:
+        yield server

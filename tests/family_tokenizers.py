@@ -129,6 +129,7 @@ def _write_json(path: Path, value: dict) -> None:
 
 
 # The model profiles of conf/model/ and the test tokenizer of their family.
+SERVED_FAMILY = "qwen2.5-instruct"  # the tokenizer inside the real-vocabulary test model's folder: s1's
 PROFILE_FAMILIES = {
     "s1-32b": "qwen2.5-instruct",
     "s1.1-32b": "qwen2.5-instruct",

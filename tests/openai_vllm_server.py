@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -82,3 +84,15 @@ class VllmServer:
             pass
         self.process.wait(timeout=30)
         self.process = None
+
+
+@contextmanager
+def serving(model_dir: Path, log_path: Path) -> Iterator[VllmServer]:
+    """A server on `model_dir`, started but not waited for (callers overlap its start-up with other work:
+    `wait_ready` before the first request), and killed on the way out."""
+    server = VllmServer(model_dir, log_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -12,14 +12,12 @@ greedy parity holds only if evalscale sends every field.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from engine import cells_by_key, generations_by_key, sweep_config
-from family_tokenizers import PROFILE_FAMILIES
+from family_tokenizers import PROFILE_FAMILIES, SERVED_FAMILY
 from openai_vllm_server import VllmServer
-from tiny_model import build_real_vocab_model
 
 from evalscale.backends.vllm_engine import VllmBackend
 from evalscale.config import SweepConfig
@@ -28,7 +26,6 @@ from evalscale.sweep import generate
 
 pytestmark = pytest.mark.engine
 
-SERVED_FAMILY = "qwen2.5-instruct"  # the tokenizer inside the model folder: s1's
 SWEEP = (
     "task=letter_count",
     "limit=4",
@@ -41,23 +38,6 @@ SWEEP = (
     "progress=false",
 )
 CELLS_PER_RUN = 4 * 2 * 3
-
-
-@pytest.fixture(scope="module")
-def family_model(family_tokenizers: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny real-vocabulary model folder, with Qwen2.5-Instruct's generation defaults."""
-    return build_real_vocab_model(
-        tmp_path_factory.mktemp("family-model") / "model", family_tokenizers[SERVED_FAMILY]
-    )
-
-
-@pytest.fixture(scope="module")
-def family_server(family_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
-    """One `vllm serve` on the model for all profiles (started here, waited for when first used)."""
-    server = VllmServer(family_model, tmp_path_factory.mktemp("family-server") / "vllm-serve.log")
-    server.start()
-    yield server
-    server.kill()
 
 
 def profile_config(

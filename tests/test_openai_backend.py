@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from engine import cells_by_key, generations_by_key, sweep_config
 from fault_proxy import FaultProxy
-from openai_vllm_server import VllmServer, free_port
+from openai_vllm_server import VllmServer, free_port, serving
 from tiny_model import build_tiny_model
 
 from evalscale.backends import BackendError
@@ -54,10 +54,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
     """A `vllm serve` process, started but not waited for: tests overlap its start-up with other work."""
-    server = VllmServer(model_dir, tmp_path_factory.mktemp("server") / "vllm-serve.log")
-    server.start()
-    yield server
-    server.kill()
+    with serving(model_dir, tmp_path_factory.mktemp("server") / "vllm-serve.log") as server:
+        yield server
 
 
 def sweep(base_url: str, model_dir: Path, run_dir: Path, *overrides: str) -> SweepConfig:

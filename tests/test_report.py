@@ -56,6 +56,9 @@ def test_report_single_task_is_one_column_wide(tmp_path: Path) -> None:
     height, width, _ = imread(out / "scaling.png").shape
     assert width == pytest.approx(3.3 * 300, abs=2)  # a column of a two-column paper at 300 dpi
     assert not (out / "parallel.png").exists()  # one sample: no majority vote
+    text = (out / "report.md").read_text()
+    assert "pass@k" not in text.split("## Per-cell summary")[1].splitlines()[2], "no column without values"
+    assert "nan" not in text
 
 
 def test_report_flags_partial_runs_and_unanswered_cells(

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from engine import sweep_config
-from openai_vllm_server import VllmServer
+from openai_vllm_server import VllmServer, serving
 from test_openai_backend import generations_by_key
 from tiny_model import build_tiny_model
 from vllm import SamplingParams
@@ -56,10 +56,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
     """`vllm serve` on that model, started while the in-process engine loads."""
-    server = VllmServer(model_dir, tmp_path_factory.mktemp("server") / "vllm-serve.log")
-    server.start()
-    yield server
-    server.kill()
+    with serving(model_dir, tmp_path_factory.mktemp("server") / "vllm-serve.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,13 @@ import difflib
 import functools
 import inspect
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from evalscale.records import Problem
+from evalscale.records import AnswerType, Problem
 from evalscale.resources import TASKS_DIR
 from evalscale.tasks import TaskConfig, TaskError
+
+ANSWER_TYPES = get_args(AnswerType)
 
 if TYPE_CHECKING:
     from lm_eval.api.task import ConfigurableTask
@@ -39,17 +41,22 @@ def load_lm_eval_problems(task: TaskConfig, data_dir: str | None, seed: int) -> 
     if process_docs is not None and "seed" in inspect.signature(process_docs).parameters:
         lm_task.config.process_docs = functools.partial(process_docs, seed=seed)
     instruction = task.instruction
-    answer_type = lm_task.config.metadata["answer_type"]
+    answer_type = (lm_task.config.metadata or {}).get("answer_type")
+    if answer_type not in ANSWER_TYPES:
+        raise TaskError(
+            f"task {task.name!r}: the lm-eval task {task.lm_eval_task!r} must declare how its answers are "
+            f"graded, metadata.answer_type: one of {', '.join(ANSWER_TYPES)} (got {answer_type!r})"
+        )
     problems = []
-    for doc in lm_task.eval_docs:
+    for index, doc in enumerate(lm_task.eval_docs):
         question = lm_task.doc_to_text(doc)
         problems.append(
             Problem(
-                id=str(doc["id"]),
+                id=str(doc.get("id", index)),  # a user's task without ids: its rows are numbered
                 question=f"{question}\n\n{instruction}" if instruction else question,
                 gold=str(lm_task.doc_to_target(doc)),
                 answer_type=answer_type,
-                metadata=dict(doc["metadata"]),
+                metadata=dict(doc.get("metadata") or {}),
             )
         )
     return problems

@@ -1,0 +1,228 @@
+"""Tables over graded cells: per-cell summary, majority vote (parallel scaling), s1 metrics.
+
+Accuracies are in percentage points throughout. A problem weighs the same in
+every mean: accuracy is the mean over problems of the mean over its samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from evalscale.analysis import metrics
+from evalscale.analysis.runs import Runs
+from evalscale.analysis.stats import N_BOOT, bootstrap_ci
+
+CELL = ["model", "task", "cap", "waits"]
+SERIES = ["model", "task"]
+NO_ANSWER_WARN = 20.0  # % of a cell's samples without an extracted answer that earns a warning
+
+SUMMARY_COLUMNS = [
+    "model",
+    "task",
+    "cap",
+    "waits",
+    "control",
+    "status",
+    "n_problems",
+    "n_samples",
+    "n_cells",
+    "accuracy",
+    "ci_low",
+    "ci_high",
+    "mean_thinking_tokens",
+    "mean_answer_tokens",
+    "cut_share",
+    "no_answer_rate",
+    "disagreement_rate",
+    "mean_waits_used",
+    "pass_at_k",
+    "maj_accuracy",
+]
+
+
+def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+    """One row per (model, task, cap, waits): accuracy with 95% bootstrap CI over problems, tokens, rates.
+
+    `control` says how the cell sits on the scaling curve: "cap" (waits = 0),
+    "wait" (waits > 0 at the series' largest cap) or "grid" (off the curve).
+    `cut_share` is the % of samples whose thinking the cap closed; `pass_at_k`
+    and `maj_accuracy` use all k = n_samples samples (NaN with one sample).
+    """
+    rows = []
+    for (model, task, cap, waits), cell in cells.groupby(CELL, sort=True):
+        by_problem = cell.groupby("problem_id")
+        per_problem = 100.0 * by_problem["correct"].mean()
+        n_samples = int(by_problem.size().max())
+        parallel = n_samples > 1
+        rows.append(
+            {
+                **_cell_columns(model, task, cap, waits),
+                "status": "partial" if cell["partial"].any() else "complete",
+                "n_samples": n_samples,
+                "n_cells": len(cell),
+                **_accuracy_columns(per_problem, n_boot, seed),
+                "mean_thinking_tokens": cell["thinking_tokens"].mean(),
+                "mean_answer_tokens": cell["answer_tokens"].mean(),
+                "cut_share": 100.0 * (cell["end_reason"] == "cap").mean(),
+                "no_answer_rate": 100.0 * (cell["reason"] == "no_answer").mean(),
+                "disagreement_rate": 100.0 * cell["disagrees"].mean() if "disagrees" in cell else math.nan,
+                "mean_waits_used": cell["waits_used"].mean(),
+                "pass_at_k": 100.0 * by_problem["correct"].any().mean() if parallel else math.nan,
+                "maj_accuracy": 100.0 * majority_correct(cell, n_samples).mean() if parallel else math.nan,
+            }
+        )
+    summary = pd.DataFrame(rows)
+    summary["control"] = _control_kind(summary)
+    return summary[SUMMARY_COLUMNS]
+
+
+def _cell_columns(model: str, task: str, cap: int, waits: int) -> dict[str, object]:
+    return {"model": model, "task": task, "cap": int(cap), "waits": int(waits)}
+
+
+def _accuracy_columns(per_problem: pd.Series, n_boot: int, seed: int) -> dict[str, float]:
+    """Problems, mean accuracy and its 95% bootstrap CI over problems."""
+    low, high = bootstrap_ci(per_problem.to_numpy(), n_boot, seed)
+    return {"n_problems": len(per_problem), "accuracy": per_problem.mean(), "ci_low": low, "ci_high": high}
+
+
+def _control_kind(summary: pd.DataFrame) -> pd.Series:
+    """ "cap" for waits = 0, "wait" for waits > 0 at the series' largest cap, else "grid"."""
+    largest = summary.groupby(SERIES)["cap"].transform("max")
+    kind = np.where(summary["waits"] == 0, "cap", np.where(summary["cap"] == largest, "wait", "grid"))
+    return pd.Series(kind, index=summary.index)
+
+
+def curve(summary: pd.DataFrame) -> pd.DataFrame:
+    """The scaling-curve rows (cap- and Wait-controlled) of a summary, by series and thinking tokens."""
+    on_curve = summary[summary["control"] != "grid"]
+    return on_curve.sort_values([*SERIES, "mean_thinking_tokens"]).reset_index(drop=True)
+
+
+def majority_correct(cell: pd.DataFrame, k: int) -> pd.Series:
+    """Per problem of one cell: is the majority answer of its first k samples correct?
+
+    Votes go to the `vote` column (`votes.vote_key` of the extracted answer, made
+    once by `load_runs`; empty: no vote); a tie goes to the answer of the
+    smallest sample index, and that sample's verdict decides. A problem with no
+    answer at all counts as wrong.
+    """
+    ordered = cell.sort_values(["problem_id", "sample"])
+    tallies: dict[str, dict[str, list]] = {}  # problem -> answer -> [votes, verdict of its first sample]
+    drawn: dict[str, int] = {}
+    for problem, answer, correct in zip(
+        ordered["problem_id"], ordered["vote"], ordered["correct"], strict=True
+    ):
+        drawn[problem] = drawn.get(problem, 0) + 1
+        tally = tallies.setdefault(problem, {})
+        if drawn[problem] > k or not answer:
+            continue
+        tally.setdefault(answer, [0, bool(correct)])[0] += 1  # dicts keep insertion (sample) order
+    # max() keeps the first of equal counts: the answer whose first vote has the smallest sample index
+    winners = {p: bool(max(t.values(), key=lambda v: v[0])[1]) if t else False for p, t in tallies.items()}
+    return pd.Series(winners, dtype=bool).rename_axis("problem_id")
+
+
+def vote_sizes(n_samples: int) -> list[int]:
+    """Numbers of samples to vote over: 1, 2, 4, ... and n_samples itself."""
+    sizes = [2**i for i in range(int(math.log2(n_samples)) + 1)]
+    return sizes if sizes[-1] == n_samples else [*sizes, n_samples]
+
+
+def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+    """Majority-vote accuracy over the first k samples, for each cell with several samples.
+
+    x is `mean_total_thinking_tokens`: the thinking tokens of the k samples
+    summed per problem and averaged over problems (s1 Figure 4's parallel scaling).
+    """
+    rows = []
+    for (model, task, cap, waits), cell in cells.groupby(CELL, sort=True):
+        n_samples = int(cell.groupby("problem_id").size().max())
+        if n_samples < 2:
+            continue
+        ordered = cell.sort_values("sample")
+        for k in vote_sizes(n_samples):
+            per_problem = 100.0 * majority_correct(ordered, k).astype(float)
+            tokens = ordered.groupby("problem_id").head(k).groupby("problem_id")["thinking_tokens"].sum()
+            rows.append(
+                {
+                    **_cell_columns(model, task, cap, waits),
+                    "k": k,
+                    **_accuracy_columns(per_problem, n_boot, seed),
+                    "mean_total_thinking_tokens": tokens.mean(),
+                }
+            )
+    columns = [
+        "model",
+        "task",
+        "cap",
+        "waits",
+        "k",
+        "n_problems",
+        "accuracy",
+        "ci_low",
+        "ci_high",
+        "mean_total_thinking_tokens",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def parallel_base(summary: pd.DataFrame, parallel: pd.DataFrame) -> pd.DataFrame:
+    """The majority-vote curve of each series at its unforced cell: waits = 0 at the largest such cap."""
+    unforced = summary[summary["waits"] == 0].groupby(SERIES)["cap"].max().rename("base_cap").reset_index()
+    merged = parallel[parallel["waits"] == 0].merge(unforced, on=SERIES)
+    return merged[merged["cap"] == merged["base_cap"]].drop(columns="base_cap").reset_index(drop=True)
+
+
+def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
+    """Control, Scaling and Performance (s1 §3.2) of each series' scaling curve.
+
+    Control is against the config's `budget.control_range` when set (basis
+    "range"), else the share of cap-controlled points within their cap ("caps").
+    """
+    rows = []
+    for (model, task), points in curve(summary).groupby(SERIES, sort=True):
+        xy = list(zip(points["mean_thinking_tokens"], points["accuracy"], strict=True))
+        requested = runs.control_range(model, task)
+        if requested is not None:
+            control, basis = metrics.control(points["mean_thinking_tokens"], *requested), "range"
+        else:
+            capped = points[points["control"] == "cap"]
+            control = metrics.control_against_caps(list(capped["mean_thinking_tokens"]), list(capped["cap"]))
+            basis = "caps"
+        best = points.loc[points["accuracy"].idxmax()]
+        rows.append(
+            {
+                "model": model,
+                "task": task,
+                "n_points": len(points),
+                "control": control,
+                "control_basis": basis,
+                "scaling": metrics.scaling(xy),
+                "performance": metrics.performance(xy),
+                "best_cap": int(best["cap"]),
+                "best_waits": int(best["waits"]),
+                "status": "partial" if (points["status"] == "partial").any() else "complete",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def warnings(summary: pd.DataFrame, runs: Runs) -> list[str]:
+    """What went wrong, one sentence each: interrupted runs and cells with many unanswered samples."""
+    notes = [
+        f"{r.series}/{r.task}: run {r.path} is {r.status!r}, not complete "
+        f"({r.n_cells} of {r.expected_cells or '?'} cells); its numbers are partial."
+        for r in runs.runs
+        if r.partial
+    ]
+    high = summary[summary["no_answer_rate"] > NO_ANSWER_WARN]
+    notes += [
+        f"{row.model}/{row.task} cap={row.cap} waits={row.waits}: "
+        f"{row.no_answer_rate:.0f}% of samples have no extractable answer."
+        for row in high.itertuples()
+    ]
+    return notes

@@ -1,0 +1,224 @@
+"""Read the letter a multiple-choice response commits to, as a careful human grader does.
+
+Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line), "the correct /
+most probable answer is D: ...", "the option that is not allowed is B", "I'll go with C",
+"C is the answer", a lettered line after a lead-in such as "the best fit is:", and a final line
+that is only a letter. The last commitment wins, so "Option B looks right at first ... Answer: D"
+is D, while a later discussion of another option ("Option D: ... contradicts the data") is no
+commitment. Within a commitment the leading letter wins (`C. **B is chiral**` is C); a
+commitment naming two options ("D4h (option A) or C2v (option D)") is ambiguous. A letter in
+parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is never read as a
+choice. A second thought after the last commitment ("So the answer is J.\\n\\nBut wait, ...") means
+the model has not settled: no answer. A JSON reply's `"answer"` field is decisive ("None of the
+above" is no letter). When no letter is committed to and the options are known, an answer given
+as an option's text or value (`\\boxed{0.85}`) is matched against them; without options the
+letters run A-J (MMLU-Pro has ten).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from evalscale.grading.extract import (
+    DOUBT,
+    Extraction,
+    clean,
+    extract_math,
+    json_answer,
+    last_boxed,
+    not_own,
+    split_thinking,
+)
+
+LETTERS = "ABCDEFGHIJ"  # up to ten options (MMLU-Pro); fewer when the problem's options are known
+MAX_READ = 300
+DOUBT_WINDOW = 2000  # characters after the last commitment searched for second thoughts
+SCANNED = 200_000  # characters read from the end of a response for commitments
+LAST_COMMITMENTS = 64  # the last commitment wins: earlier ones in a megabyte response need no reading
+_COMMIT = re.compile(
+    r"(?i)(?:\banswer\s*(?:is\s*)?[:：]"
+    r"|\bthe\s+(?:[\w-]+\s+){0,3}?(?:answer|option|choice|statement|one|fit|match)\b[^.\n:]{0,60}?"
+    r"\s(?:is|would\s+be|should\s+be|must\s+be)\b\s*[:：]?"
+    r"|\bI(?:'ll|\s+will|\s+would|'d)?\s+(?:go\s+with|choose|pick|select|opt\s+for)\b"
+    r"|\b(?:my|final)\s+(?:answer|choice|pick|selection)\b\s*(?:is\b)?\s*[:：]?"
+    r"|\bactually,?\s+(?:it'?s|it\s+is)\b)"
+    r"[\s*_#`$]*"
+)
+_OR_HEDGE = re.compile(r"\b[A-J]\)?\s+or\s+(?:option\s+)?\(?[A-J]\b")
+_RELATIVE_NOT = re.compile(r"(?i)^\s*not\s+[\w -]{1,30}?\s(?:is|are)\b\s*:?")
+_LETTER_FIRST = re.compile(
+    r"(?:^|[\n.!(*,:]|\b(?:so|thus|hence|therefore|option|choice)\s)\s*[*_]*\(?(?P<letter>[A-J])\)?[*_]*\s+(?:is|seems|appears)\s+"
+    r"(?:to\s+be\s+)?(?:the\s+)?(?:correct|right|best|answer|most\s+(?:likely|plausible|probable))\b",
+    re.I,
+)
+_CONCLUDING_LETTER = re.compile(
+    r"(?im)\b(?:thus|therefore|hence|so)\b[,:]?[ \t]*[*_]*\(?(?P<letter>[A-J])\)?[*_]*[ \t]*[.!]?[ \t*_]*$"
+)
+_LETTERED_LINE = re.compile(
+    r"(?m)^[ \t>#*_]*\(?(?P<letter>[A-J])[).:][ \t*_]*\S.*$|^[ \t>#*_]*\((?P<alone>[A-J])\)"
+)
+_LEAD_IN = re.compile(r"(?i)\b(?:answer|best|correct|fit|match|choice|conclusion|therefore|thus|so|final)\b")
+_LISTING = re.compile(r"(?i)\b(?:options|choices|each|review|consider|evaluat\w*|analy\w*)\b")
+_PREFIX = re.compile(r"(?i)^(?:[\s*_#`$>:]|\\text\w*\s*\{|\\boxed\s*\{|option\b|choice\b|letter\b)+")
+# A leading letter; "I" only with punctuation after it, as in "I." or "(I)" (not "I think").
+_LEAD_LETTER = re.compile(r"^(?:\(?(?P<letter>[A-HJ])\)?(?![A-Za-z0-9'’-])|\(?(?P<i>I)(?:[).:]|\s*$))")
+_INNER_LETTER = re.compile(r"\(\s*(?:option\s+)?(?P<a>[A-J])\s*\)|\b(?:option|choice)\s+\(?(?P<b>[A-J])\b")
+_HEDGE = re.compile(r"(?i)\b(?:or|and/or|either|versus|vs\.?)\b|/")
+_PAIR = re.compile(
+    r"^\(?[A-J]\)?\s*(?:,|\bor\b|\band\b|/|&)\s*(?:option\s+)?\(?[A-J]\)?(?![A-Za-z0-9])", re.I
+)
+_BOLD_LAST = re.compile(r"\*\*\(?(?P<letter>[A-J])\)?\*\*[\s.]*$")
+_ALONE = re.compile(r"^[\s*_#`$>(]*(?:\\(?:boxed|text)\{)?[\s(]*(?P<letter>[A-J])[\s)*_`$}.]*$")
+
+
+def extract_choice(response: str, options: Sequence[str] | None = None) -> Extraction:
+    """The committed letter; ambiguous when the final commitment names two options."""
+    letters = LETTERS[: len(options)] if options else LETTERS
+    thinking, text = split_thinking(response)
+    field = json_answer(text)
+    if field is not None:  # a JSON reply's answer field is its final word, whatever it holds
+        found = _read(field.raw, letters, lead_only=False)
+        if found.answer is None and not found.ambiguous and options:
+            found = _matched_option(field.raw, options, letters) or found
+        return found
+    found = _final_letter(text, letters)
+    if found is None and thinking:
+        found = _final_letter(thinking, letters)
+    if found is None and options:
+        found = _matched_option(text or thinking, options, letters)
+    return found or Extraction(None)
+
+
+def _final_letter(text: str, letters: str) -> Extraction | None:
+    """The reading of the last commitment in `text` that names a letter (None when none does)."""
+    text = text[-SCANNED:]
+    commitments: list[tuple[int, Extraction]] = []
+    boxed = last_boxed(text)
+    if boxed is not None:
+        commitments.append((boxed.start, _read(boxed.raw, letters, lead_only=False)))
+    for match in list(_COMMIT.finditer(text))[-LAST_COMMITMENTS:]:
+        segment = _RELATIVE_NOT.sub("", _sentence(text, match.end()), count=1)  # "that is not allowed is B"
+        before = text[max(match.start() - 80, 0) : match.start()]
+        before = re.split(r"[.!?\n]", before)[-1]
+        if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not not_own(before):  # "If ... is B"
+            commitments.append((match.start(), _read(segment, letters, lead_only=False)))
+    for match in list(_LETTER_FIRST.finditer(text))[-LAST_COMMITMENTS:]:
+        if match.group("letter").upper() in letters and match.group("letter").isupper():
+            commitments.append((match.start("letter"), Extraction(match.group("letter"))))
+    commitments.extend(_lettered_lines(text, letters))
+    for match in list(_CONCLUDING_LETTER.finditer(text))[-LAST_COMMITMENTS:]:
+        if match.group("letter") in letters:  # "Therefore, **B**."
+            commitments.append((match.start("letter"), Extraction(match.group("letter"))))
+    bold = _BOLD_LAST.search(text[-40:])
+    if bold and bold.group("letter") in letters:  # "I am fairly sure. **C**"
+        commitments.append((len(text) - 40 + bold.start(), Extraction(bold.group("letter"))))
+    if re.fullmatch(r"\s*\(?[a-j]\)?\s*", text) and text.strip("() \n").upper() in letters:
+        commitments.append((0, Extraction(text.strip("() \n").upper())))  # the whole response is "c"
+    readable = [(position, found) for position, found in commitments if found.answer or found.ambiguous]
+    if not readable:
+        return None
+    position, found = max(readable, key=lambda item: item[0])
+    ends = [end for end in (text.find("\n", position), text.find(". ", position)) if end >= 0]
+    if DOUBT.search(text[min(ends, default=len(text)) :][:DOUBT_WINDOW]):
+        return Extraction(None)  # "So the answer would be J.\n\nBut wait, ..." : still deciding
+    return found
+
+
+def _lettered_lines(text: str, letters: str) -> list[tuple[int, Extraction]]:
+    """A lettered line after a concluding lead-in ("the best fit is:"), or a last line that is a letter
+    or a lone lettered line (`C. **B is the only chiral product.**` is C)."""
+    lines = [(m.start(), m.group(0)) for m in re.finditer(r"(?m)^.*\S.*$", text[-20000:])]
+    offset = max(len(text) - 20000, 0)
+    found: list[tuple[int, Extraction]] = []
+    for index, (start, line) in enumerate(lines):
+        lettered = _LETTERED_LINE.match(line)
+        if lettered is None or (lettered.group("letter") or lettered.group("alone")) not in letters:
+            continue
+        before = lines[index - 1][1].strip() if index else ""
+        after = lines[index + 1][1] if index + 1 < len(lines) else ""
+        neighbours_lettered = _LETTERED_LINE.match(before) or _LETTERED_LINE.match(after)
+        led_in = (
+            before.rstrip("*_ ").endswith(":") and _LEAD_IN.search(before) and not _LISTING.search(before)
+        )
+        last = index == len(lines) - 1
+        if (led_in or last) and not neighbours_lettered:
+            found.append((offset + start, _read(line, letters, lead_only=True)))
+    if lines and _ALONE.match(lines[-1][1]) and not _LETTERED_LINE.match(lines[-1][1]):
+        if not _LETTERED_LINE.match(lines[-2][1] if len(lines) > 1 else ""):
+            found.append((offset + lines[-1][0], _read(lines[-1][1], letters, lead_only=True)))
+    return found
+
+
+def _sentence(text: str, start: int) -> str:
+    """The text from `start` to the end of its sentence (a period before a capital) or line."""
+    end = text.find("\n", start, start + MAX_READ)
+    segment = text[start : end if end >= 0 else start + MAX_READ]
+    if not segment.strip():  # "**Answer:**\n\nC"
+        rest = text[start : start + MAX_READ].lstrip()
+        segment = rest.split("\n", 1)[0]
+    stop = re.search(r"(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", segment)
+    return segment[: stop.start() + 1] if stop else segment
+
+
+def _read(segment: str, letters: str, lead_only: bool) -> Extraction:
+    """The letter a commitment names: its leading letter, else the only option it names in parentheses."""
+    segment = re.sub(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}", r"\1", segment)
+    boxed = last_boxed(segment)
+    body = boxed.raw if boxed is not None else segment
+    body = _PREFIX.sub("", body.replace("$", " ")).strip()
+    if re.fullmatch(r"\(?[a-j]\)?[\s.*_`]*", body) and body.strip("()*_`. ").upper() in letters:
+        return Extraction(body.strip("()*_`. ").upper())
+    lead = _LEAD_LETTER.match(body)
+    lead_letter = (lead.group("letter") or lead.group("i")) if lead else None
+    named = {m.group("a") or m.group("b") for m in _INNER_LETTER.finditer(body)} & set(letters)
+    if lead_letter and lead_letter in letters:
+        if _PAIR.match(body) or _OR_HEDGE.search(body):
+            return Extraction(None, ambiguous=True)  # "B or C", "A, C"
+        others = named - {lead_letter}
+        if others and _HEDGE.search(body):
+            return Extraction(None, ambiguous=True)  # "A or (option D)"
+        return Extraction(lead_letter)
+    if _OR_HEDGE.search(body):
+        return Extraction(None, ambiguous=True)  # "either I or H"
+    if lead_only or not named:
+        return Extraction(None)
+    if len(named) > 1:
+        return Extraction(None, ambiguous=True)
+    return Extraction(named.pop())
+
+
+def option_key(text: str) -> str:
+    """An option or answer reduced for comparison: no markup, case, spaces or final period."""
+    text = re.sub(r"\\(?:text|textbf|mathrm|mathbf|mbox)\s*\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"\\[,;:! ]|\\left|\\right|[$\s*_`]", "", text)
+    return text.lower().rstrip(".")
+
+
+def _matched_option(text: str, options: Sequence[str], letters: str) -> Extraction | None:
+    """The one option whose text or value equals the stated final answer (None when none or several)."""
+    stated = [extract_math(text).answer]
+    boxed = last_boxed(text)
+    if boxed is not None:
+        stated.append(clean(boxed.raw))
+    keys = {option_key(answer) for answer in stated if answer}
+    keys.discard("")
+    if not keys:
+        return None
+    hits = {
+        letter
+        for letter, option in zip(letters, options, strict=False)
+        if option_key(option) in keys or _same_number(option, keys)
+    }
+    return Extraction(hits.pop()) if len(hits) == 1 else None
+
+
+def _same_number(option: str, keys: set[str]) -> bool:
+    """True when the option is a plain number equal to one of the stated answers (`0.850` and `0.85`)."""
+    number = re.fullmatch(r"[-+]?\d+(?:\.\d+)?", option_key(option))
+    if number is None:
+        return False
+    for key in keys:
+        if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", key) and float(key) == float(number.group(0)):
+            return True
+    return False

@@ -1,0 +1,361 @@
+"""Paper-style figures of scaling curves: accuracy against mean thinking tokens on a log2 axis.
+
+Figures are built on `matplotlib.figure.Figure` (no pyplot state, Agg canvas),
+sized for a paper: one panel is a column wide (3.3 in), several panels span
+the text width. Every series has its own color, marker and line style
+(`series_styles`), the same in every figure of a report, so curves stay apart
+in greyscale print too; cap-controlled points are filled, Wait-controlled
+points open, reference points grey crosses.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, Locator, NullLocator
+
+from evalscale.analysis.reference import for_task
+
+# Embedding fonts in PDFs runs fontTools' subsetter, which logs dozens of lines at INFO (the level a
+# sweep's logging shows): keep it to warnings.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+# Okabe-Ito (color-blind safe) without its yellow (pale on white) and black, plus a brown and an indigo,
+# ordered so that the first colors are furthest apart; grey and black are kept for references and legend keys
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#332288"]
+SERIES_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<"]
+LineStyle = str | tuple[float, tuple[float, ...]]
+SERIES_LINESTYLES: list[LineStyle] = [
+    "-",
+    "--",
+    ":",
+    "-.",
+    (0, (5, 1)),
+    (0, (3, 1, 1, 1, 1, 1)),
+    (0, (1, 3)),
+    (0, (8, 2, 2, 2)),
+]
+REFERENCE_COLOR = "0.45"
+KEY_COLOR = "0.3"  # legend keys that explain a marker or line, not a series
+REFERENCE_MARKER = "x"
+KIND_NAMES = {
+    "cap": "cap-controlled",
+    "wait": "Wait-controlled",
+    "parallel": "majority vote",
+    "reference": "reference",
+}
+COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper
+PANEL_WIDTH = 2.4  # inches per panel when several panels share the text width
+PANEL_HEIGHT = 2.2
+MAX_COLUMNS = 3
+STYLE = {
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 4,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.5,
+    "legend.frameon": False,
+    "savefig.dpi": 300,
+    "pdf.fonttype": 42,
+}
+X_LABEL = "Average thinking tokens"
+Y_LABEL = "Accuracy (%)"
+
+
+@dataclass(frozen=True)
+class SeriesStyle:
+    """How one series is drawn: its color, marker and line style."""
+
+    color: str
+    marker: str
+    linestyle: LineStyle
+
+
+def series_styles(names: Iterable[str]) -> dict[str, SeriesStyle]:
+    """A style per series, in order of first appearance: the n-th series takes the n-th color, marker
+    and line style, so no two of the first eight share any of them (past eight, markers shift)."""
+    styles: dict[str, SeriesStyle] = {}
+    for index, name in enumerate(dict.fromkeys(names)):
+        styles[name] = SeriesStyle(
+            color=PALETTE[index % len(PALETTE)],
+            marker=SERIES_MARKERS[(index + index // len(PALETTE)) % len(SERIES_MARKERS)],
+            linestyle=SERIES_LINESTYLES[index % len(SERIES_LINESTYLES)],
+        )
+    return styles
+
+
+@contextmanager
+def paper_style() -> Iterator[None]:
+    """rcParams for figures read at column width (8 pt text, thin grid, embedded TrueType fonts)."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+def save_figure(figure: Figure, directory: Path, stem: str) -> list[Path]:
+    """Write `stem`.png and `stem`.pdf into `directory`; returns both paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / f"{stem}.png", directory / f"{stem}.pdf"]
+    with paper_style():
+        for path in paths:
+            figure.savefig(path)
+    return paths
+
+
+def _tokens_label(value: float, _position: float) -> str:
+    """Tick label for a token count: 512, 4096, 16k."""
+    return f"{value / 1024:g}k" if value >= 10_000 else f"{value:g}"
+
+
+class TokenLocator(Locator):
+    """Ticks at powers of 2 (every n-th beyond MAX_TICKS), plus 1.5 x 2^k on views of <= SHORT doublings."""
+
+    MAX_TICKS = 8
+    SHORT = 3.0
+
+    def __call__(self) -> np.ndarray:
+        """Ticks for the axis' current view."""
+        low, high = sorted(self.axis.get_view_interval())
+        return self.tick_values(low, high)
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        """Ticks covering [vmin, vmax]; matplotlib drops those outside the view."""
+        low, high = math.log2(max(vmin, 1e-9)), math.log2(max(vmax, 1e-9))
+        exponents = np.arange(math.floor(low), math.ceil(high) + 1)
+        powers = 2.0 ** exponents[:: max(1, math.ceil(len(exponents) / self.MAX_TICKS))]
+        return np.sort(np.concatenate([powers, 1.5 * powers])) if high - low <= self.SHORT else powers
+
+
+def _log2_axis(ax: Axes) -> None:
+    """A log2 x axis labelled in tokens (512, 4096, 16k)."""
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(TokenLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(_tokens_label))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _panels(tasks: list[str], x_label: str = X_LABEL) -> tuple[Figure, dict[str, Axes]]:
+    """A figure with one panel per task: a column wide for one task, else up to three per row."""
+    columns = min(len(tasks), MAX_COLUMNS)
+    rows = math.ceil(len(tasks) / columns)
+    width = COLUMN_WIDTH if len(tasks) == 1 else PANEL_WIDTH * columns
+    figure = Figure(figsize=(width, PANEL_HEIGHT * rows + 0.5), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False)
+    axes = dict(zip(tasks, grid.flat, strict=False))
+    for ax in list(grid.flat)[len(tasks) :]:
+        ax.set_visible(False)
+    for index, (task, ax) in enumerate(axes.items()):
+        _log2_axis(ax)
+        ax.set_title(task)
+        if index % columns == 0:
+            ax.set_ylabel(Y_LABEL)
+        if index >= len(tasks) - columns:
+            ax.set_xlabel(x_label)
+    return figure, axes
+
+
+def _draw_curve(
+    ax: Axes, points: pd.DataFrame, x: str, style: SeriesStyle, linestyle: LineStyle, band: bool = True
+) -> None:
+    """One series: its CI (a band, or bars), a line in token order, and its marker at each point,
+    filled where the cap controls thinking and open where Waits do."""
+    points = points.sort_values(x)
+    if band:
+        ax.fill_between(
+            points[x], points["ci_low"], points["ci_high"], color=style.color, alpha=0.15, linewidth=0
+        )
+    else:
+        errors = [points["accuracy"] - points["ci_low"], points["ci_high"] - points["accuracy"]]
+        ax.errorbar(
+            points[x], points["accuracy"], yerr=errors, fmt="none", ecolor=style.color, elinewidth=0.7
+        )
+    ax.plot(points[x], points["accuracy"], color=style.color, linestyle=linestyle)
+    for kind, group in points.groupby("control"):
+        ax.plot(
+            group[x], group["accuracy"], linestyle="none", **_marker(style.marker, style.color, str(kind))
+        )
+
+
+def _marker(marker: str, color: str, kind: str) -> dict[str, object]:
+    """Marker properties of a point kind: open for Wait-controlled points, filled for the others."""
+    if kind == "wait":
+        return {"marker": marker, "color": color, "markerfacecolor": "white", "markeredgewidth": 1.0}
+    return {"marker": marker, "color": color, "markeredgecolor": "white", "markeredgewidth": 0.5}
+
+
+def _draw_reference(ax: Axes, reference: pd.DataFrame) -> None:
+    """Reference points as grey crosses joined by a dotted line, one line per label."""
+    for _, points in reference.groupby("label"):
+        points = points.sort_values("mean_thinking_tokens")
+        ax.plot(
+            points["mean_thinking_tokens"],
+            points["accuracy"],
+            color=REFERENCE_COLOR,
+            linestyle=":",
+            marker=REFERENCE_MARKER,
+        )
+
+
+def _legend(figure: Figure, handles: list[Line2D]) -> None:
+    """The figure's legend under its panels."""
+    width = figure.get_figwidth()
+    figure.legend(
+        handles=handles, loc="outside lower center", ncols=max(1, min(len(handles), int(width / 1.6)))
+    )
+
+
+def _series_handles(
+    styles: dict[str, SeriesStyle], labels: dict[str, str], solid: bool = False
+) -> list[Line2D]:
+    """Legend entries: one line per series in its color, marker and line style (`solid`: solid lines),
+    in the order of their labels."""
+    ordered = sorted(labels.items(), key=lambda item: item[1])
+    return [
+        Line2D(
+            [],
+            [],
+            color=styles[model].color,
+            linestyle="-" if solid else styles[model].linestyle,
+            marker=styles[model].marker,
+            markeredgecolor="white",
+            markeredgewidth=0.5,
+            label=label,
+        )
+        for model, label in ordered
+    ]
+
+
+def _marker_handles(kinds: Iterable[str], names: dict[str, str]) -> list[Line2D]:
+    """Legend entries: a grey key per point kind (filled, open, or the reference's cross)."""
+    return [Line2D([], [], linestyle="none", label=names[kind], **_kind_key(kind)) for kind in kinds]
+
+
+def _kind_key(kind: str) -> dict[str, object]:
+    """Marker properties of a kind's legend key."""
+    if kind == "reference":
+        return {"marker": REFERENCE_MARKER, "color": KEY_COLOR}
+    return _marker("o", KEY_COLOR, kind)
+
+
+def series_labels(points: pd.DataFrame) -> dict[str, str]:
+    """Legend label per model: its name, with "(partial)" when a run of it was interrupted."""
+    partial = set(points.loc[points["status"] == "partial", "model"])
+    return {m: f"{m} (partial)" if m in partial else m for m in points["model"].unique()}
+
+
+def plot_scaling(
+    curve: pd.DataFrame, styles: dict[str, SeriesStyle], reference: pd.DataFrame | None = None
+) -> Figure:
+    """Accuracy against mean thinking tokens: a panel per task, a line per series, 95% CI bands.
+
+    `curve` holds the scaling-curve rows of a summary (see analysis.curve);
+    `reference` optional points (analysis.reference.read_reference) drawn in grey.
+    """
+    tasks = sorted(curve["task"].unique())
+    with paper_style():
+        figure, axes = _panels(tasks)
+        for (model, task), points in curve.groupby(["model", "task"]):
+            style = styles[str(model)]
+            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", style, style.linestyle)
+        matched = {task: for_task(reference, task) for task in tasks}
+        for task, points in matched.items():
+            if not points.empty:
+                _draw_reference(axes[task], points)
+        overlaid = any(not points.empty for points in matched.values())
+        kinds = [k for k in ("cap", "wait") if (curve["control"] == k).any()] + ["reference"] * overlaid
+        names = {**KIND_NAMES, "reference": _reference_name(reference)}
+        _legend(figure, _series_handles(styles, series_labels(curve)) + _marker_handles(kinds, names))
+    return figure
+
+
+def _reference_name(reference: pd.DataFrame | None) -> str:
+    """Legend text for the reference points: their label(s)."""
+    if reference is None:
+        return KIND_NAMES["reference"]
+    return ", ".join(sorted(reference["label"].astype(str).unique()))
+
+
+def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, styles: dict[str, SeriesStyle]) -> Figure:
+    """Sequential (budget forcing) against parallel (majority vote) scaling, s1 Figure 4 style.
+
+    Solid lines: the scaling curve (mean single-sample accuracy); dashed: majority
+    vote over k samples at the unforced cell, x = the k samples' thinking tokens
+    summed; k is written beside each of its points. Series keep their colors and markers.
+    """
+    tasks = sorted(set(curve["task"]) | set(parallel["task"]))
+    with paper_style():
+        figure, axes = _panels(tasks, x_label="Thinking tokens per problem")
+        for (model, task), points in curve.groupby(["model", "task"]):
+            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", styles[str(model)], "-")
+        for (model, task), points in parallel.groupby(["model", "task"]):
+            ax = axes[str(task)]
+            style = styles[str(model)]
+            _draw_curve(
+                ax, points.assign(control="parallel"), "mean_total_thinking_tokens", style, "--", band=False
+            )
+            for row in points.itertuples():
+                ax.annotate(
+                    f"k={row.k}",
+                    (row.mean_total_thinking_tokens, row.accuracy),
+                    fontsize=6,
+                    xytext=(-2, 5),
+                    ha="right",
+                    textcoords="offset points",
+                    color=style.color,
+                )
+        keys = [
+            Line2D([], [], color=KEY_COLOR, label="sequential (budget forcing)"),
+            Line2D([], [], color=KEY_COLOR, linestyle="--", label="parallel (majority vote)"),
+        ]
+        _legend(figure, _series_handles(styles, series_labels(curve), solid=True) + keys)
+    return figure
+
+
+def plot_compare(
+    curves: pd.DataFrame, deltas: pd.DataFrame, styles: dict[str, SeriesStyle], roles: dict[str, str]
+) -> Figure:
+    """Two runs compared: their scaling curves (top), per-cell difference B - A with paired CI (bottom).
+
+    `deltas` has one row per paired cell with `label`, `diff`, `ci_low`, `ci_high`;
+    `roles` maps each model to "A" or "B" for the legend.
+    """
+    with paper_style():
+        figure = Figure(figsize=(COLUMN_WIDTH, 4.4), layout="constrained")
+        top, bottom = figure.subplots(2, 1, height_ratios=[1.3, 1])
+        _log2_axis(top)
+        top.set_xlabel(X_LABEL)
+        top.set_ylabel(Y_LABEL)
+        for model, points in curves.groupby("model"):
+            style = styles[str(model)]
+            _draw_curve(top, points, "mean_thinking_tokens", style, style.linestyle)
+        positions = range(len(deltas))
+        errors = [deltas["diff"] - deltas["ci_low"], deltas["ci_high"] - deltas["diff"]]
+        bottom.axhline(0.0, color="0.3", linewidth=0.8)
+        bottom.errorbar(positions, deltas["diff"], yerr=errors, fmt="o", color="0.2", capsize=2, markersize=3)
+        bottom.set_xticks(list(positions), deltas["label"], rotation=45, ha="right", rotation_mode="anchor")
+        bottom.set_ylabel("Accuracy B \u2212 A (points)")
+        bottom.set_xlabel("Cell: cap (+ Waits)")
+        bottom.grid(axis="x", visible=False)
+        kinds = [k for k in ("cap", "wait") if (curves["control"] == k).any()]
+        labels = {model: f"{roles[model]}: {label}" for model, label in series_labels(curves).items()}
+        handles = _series_handles(styles, labels) + _marker_handles(kinds, KIND_NAMES)
+        top.legend(handles=handles, loc="best")
+    return figure

@@ -1,0 +1,224 @@
+"""The report of stored runs: tables, s1 metrics and figures in one folder (`evalscale report` writes it).
+
+Writes into the out folder: summary.csv (one row per model, task, cap, waits),
+metrics.csv (Control, Scaling, Performance per model and task), parallel.csv
+(majority vote, when runs have several samples), scaling.png/.pdf,
+parallel.png/.pdf, and report.md showing them together. Series are named by
+the config values that set them apart (analysis.labels), by their config's
+`label`, or by the caller's names (`labels=` on the command line).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evalscale import analysis, plotting
+from evalscale.analysis import metrics
+from evalscale.analysis.reference import read_reference
+
+SUMMARY_SHOWN = {
+    "model": "series",
+    "task": "task",
+    "cap": "cap",
+    "waits": "waits",
+    "control": "kind",
+    "status": "status",
+    "n_problems": "problems",
+    "n_samples": "samples",
+    "accuracy": "acc %",
+    "ci_low": "CI low",
+    "ci_high": "CI high",
+    "mean_thinking_tokens": "thinking tok",
+    "mean_answer_tokens": "answer tok",
+    "cut_share": "cut %",
+    "no_answer_rate": "no answer %",
+    "disagreement_rate": "disagree %",
+    "pass_at_k": "pass@k %",
+    "maj_accuracy": "maj %",
+}
+METRICS_SHOWN = {
+    "model": "series",
+    "task": "task",
+    "n_points": "points",
+    "control": "Control %",
+    "control_basis": "Control vs",
+    "scaling": "Scaling",
+    "performance": "Performance %",
+    "best_cap": "best cap",
+    "best_waits": "best waits",
+    "status": "status",
+}
+
+
+def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
+    """A table as Markdown with the given columns renamed, numbers to one decimal."""
+    shown = table[[c for c in columns if c in table.columns]].rename(columns=columns)
+    return shown.to_markdown(index=False, floatfmt=".1f", missingval="-")
+
+
+def reference_metrics(reference: pd.DataFrame) -> pd.DataFrame:
+    """Scaling and Performance of each reference curve (label, task)."""
+    rows = []
+    for (label, task), points in reference.groupby(["label", "task"], sort=True):
+        xy = list(zip(points["mean_thinking_tokens"], points["accuracy"], strict=True))
+        row = {"model": label, "task": task, "n_points": len(xy)}
+        rows.append(row | {"scaling": metrics.scaling(xy), "performance": metrics.performance(xy)})
+    return pd.DataFrame(rows)
+
+
+def runs_table(runs: analysis.Runs) -> pd.DataFrame:
+    """The runs that went into a report: series, model, task, mode, status, cells and path."""
+    return pd.DataFrame(
+        [
+            {
+                "series": r.series,
+                "model": r.model,
+                "task": r.task,
+                "mode": r.mode,
+                "status": r.status,
+                "cells": f"{r.n_cells}/{r.expected_cells or '?'}",
+                "config": r.config_hash[:8],
+                "run": str(r.path),
+            }
+            for r in runs.runs
+        ]
+    )
+
+
+def report_name(runs: analysis.Runs, paths: Sequence[Path]) -> str:
+    """MODEL-TASK for one series, else the first run folder's name (safe as a folder name)."""
+    series = {(r.series, r.task) for r in runs.runs}
+    name = "-".join(series.pop()) if len(series) == 1 else Path(paths[0]).resolve().name
+    return safe_name(name)
+
+
+def safe_name(text: str) -> str:
+    """`text` as a folder name: runs of other characters than letters, digits, "._+-" become "_"."""
+    return re.sub(r"[^\w.+-]+", "_", text)
+
+
+def partial_note(runs: analysis.Runs) -> str:
+    """'partial: N of M cells' when a run is not complete (still running or interrupted), else ''."""
+    if not any(r.partial for r in runs.runs):
+        return ""
+    expected = [r.expected_cells or 0 for r in runs.runs]
+    total = sum(expected) if all(expected) else "?"
+    return f"partial: {sum(r.n_cells for r in runs.runs)} of {total} cells"
+
+
+def marked(figure: Figure, note: str) -> Figure:
+    """The figure with `note` as its title (a partial report says so on its plots)."""
+    if note:
+        figure.suptitle(note, fontsize=8, color="0.3")
+    return figure
+
+
+def write_report(
+    paths: Sequence[Path],
+    out: Path | None = None,
+    reference_path: Path | None = None,
+    names: Sequence[str] | None = None,
+) -> Path:
+    """Write the report of the runs under `paths` into `out` (default: reports/NAME); returns report.md.
+
+    `names` (one per path) label the series. Warnings (interrupted runs, cells
+    with many unanswered samples) go to stderr too.
+    """
+    reference = read_reference(reference_path) if reference_path else None  # a bad file fails before grading
+    runs = analysis.load_runs(paths, grader=analysis.default_grader(), names=names)
+    title = report_name(runs, paths)
+    out = out or Path("reports") / title
+    summary = analysis.summarize(runs.cells)
+    curve = analysis.curve(summary)
+    scaling = analysis.scaling_metrics(summary, runs)
+    parallel = analysis.parallel_scaling(runs.cells)
+    notes = analysis.warnings(summary, runs)
+    partial = partial_note(runs)
+    out.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out / "summary.csv", index=False)
+    scaling.to_csv(out / "metrics.csv", index=False)
+    styles = plotting.series_styles(sorted(summary["model"].unique()))
+    plotting.save_figure(marked(plotting.plot_scaling(curve, styles, reference), partial), out, "scaling")
+    lines = [
+        f"# evalscale report: {title}" + (f" ({partial})" if partial else ""),
+        "",
+        "## Runs",
+        "",
+        runs_table(runs).to_markdown(index=False),
+        "",
+    ]
+    if notes:
+        lines += ["## Warnings", "", *[f"- {note}" for note in notes], ""]
+    lines += [
+        "## Scaling metrics (s1 paper, section 3.2)",
+        "",
+        markdown_table(scaling, METRICS_SHOWN),
+        "",
+        "Over each scaling curve (cap- and Wait-controlled cells). Control: % of points within the",
+        "requested thinking range (`budget.control_range`), else % of cap-controlled points under their cap.",
+        "Scaling: mean slope over all pairs of points, accuracy points per doubling of thinking tokens.",
+        "Performance: best accuracy.",
+        "",
+    ]
+    if reference is not None:
+        lines += [
+            f"Reference ({reference_path}):",
+            "",
+            markdown_table(reference_metrics(reference), METRICS_SHOWN),
+            "",
+        ]
+    lines += [
+        "## Scaling curves",
+        "",
+        "![Accuracy against average thinking tokens](scaling.png)",
+        "",
+        "Accuracy against average thinking tokens (log2 axis) with 95% bootstrap CIs over problems;",
+        "filled points vary the cap (no Wait), open points add Waits at the largest cap",
+        "([PDF](scaling.pdf)).",
+        "",
+    ]
+    base = analysis.parallel_base(summary, parallel)
+    if not parallel.empty:
+        parallel.to_csv(out / "parallel.csv", index=False)
+    if not base.empty:
+        plotting.save_figure(marked(plotting.plot_parallel(curve, base, styles), partial), out, "parallel")
+        lines += [
+            "## Sequential against parallel scaling",
+            "",
+            "![Budget forcing against majority vote](parallel.png)",
+            "",
+            "Solid: budget forcing (mean accuracy of one sample). Dashed: majority vote over k samples",
+            "at the unforced cell (no Wait, largest cap); x: their thinking tokens summed.",
+            "[PDF](parallel.pdf)",
+            "",
+        ]
+    cross_checked = bool(summary["disagreement_rate"].notna().any())
+    shown = summary if cross_checked else summary.drop(columns="disagreement_rate")
+    lines += [
+        "## Per-cell summary",
+        "",
+        markdown_table(shown, SUMMARY_SHOWN),
+        "",
+        "kind: cap (no Wait), wait (Waits at the largest cap), grid (off the curve). cut %: samples whose",
+        "thinking the cap closed. no answer %: samples without an extractable answer (counted wrong).",
+        "pass@k and maj % use all k samples of a problem.",
+        *(
+            [
+                "disagree %: samples that math-verify grades otherwise (`evalscale grade RUN_DIR",
+                "cross_check=math_verify`; each one is listed in the run's report/disagreements.md).",
+            ]
+            if cross_checked
+            else []
+        ),
+        "",
+    ]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return out / "report.md"

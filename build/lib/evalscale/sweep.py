@@ -1,0 +1,122 @@
+"""A sweep from start to end: plan, generate into the run directory, then grade and report.
+
+`run_sweep` is what `evalscale sweep` runs for each Hydra job, on the config
+that `evalscale.config.load_config` read. Everything that can be wrong with
+the input is found there and by `make_plan` before an engine loads, and
+reported in one sentence with exit code 2;
+`generate` drives the engine over the cells not stored yet, so running the
+same command again resumes an interrupted run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from evalscale.backends import Backend, BackendError
+from evalscale.config import ConfigError, SweepConfig
+from evalscale.console import ENGINE_LOG, sweep_console
+from evalscale.finish import grade_and_report
+from evalscale.live_report import LiveReport, live_report
+from evalscale.manifest import make_manifest
+from evalscale.plan import SweepPlan, make_plan
+from evalscale.store import RunStore, StoreError
+from evalscale.tasks import TaskError
+
+
+def run_sweep(config: SweepConfig) -> int:
+    """Plan, generate, grade and report one sweep; returns the exit code (2: bad input, nothing loaded)."""
+    try:
+        plan = make_plan(config)
+    except (ConfigError, TaskError, StoreError) as error:
+        print(f"evalscale sweep: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"evalscale: {plan.profile.name} on {config.task.name}: {len(plan.problems)} problems x "
+        f"{config.run.samples} samples x {len(plan.grid.cells)} cells ({config.run.mode}) -> {plan.run_dir}",
+        file=sys.stderr,
+    )
+    log = plan.run_dir / ENGINE_LOG
+    with sweep_console(log, verbose=config.run.verbose) as console:
+        try:
+            status = generate(plan, console=console)
+        except BackendError as error:  # the engine or server could not even start
+            print(f"\nevalscale sweep: {error} (engine output: {log})", file=console)
+            return 1
+        if status != "complete":
+            print(f"evalscale: {status}; run the same command again to resume {plan.run_dir}", file=console)
+            return 130 if status == "interrupted" else 1
+        run = config.run
+        grade_and_report(
+            plan.run_dir, grade=run.grade, report=run.report, progress=run.progress, console=console
+        )
+    return 0
+
+
+def generate(
+    plan: SweepPlan,
+    backend: Backend | None = None,
+    console: TextIO | None = None,
+    live: LiveReport | None = None,
+) -> str:
+    """Run the engine over the plan's open cells; returns "complete", "interrupted" or "failed".
+
+    A given `backend` is used and left open (tests share one engine between
+    runs); otherwise one is built from the config and closed at the end.
+    The sweep's own lines go to `console` (stderr by default). `live` refreshes
+    the report during the run; by default one every `live_report_minutes`.
+    """
+    from evalscale.runner import SweepRunner
+
+    console = console or sys.stderr
+    run = plan.config.run
+    store = RunStore(plan.run_dir, make_manifest(plan))
+    for problem in plan.problems:
+        store.add_problem(problem)
+    open_cells = sum(1 for key in plan.cell_keys() if key not in store.cell_keys)
+    if open_cells == 0:
+        print("generate: every cell is stored already; nothing to generate", file=console)
+        store.finish("complete")
+        return "complete"
+    owned = backend is None
+    if backend is None:
+        backend = start_backend(plan, console)
+    if live is None:
+        live = live_report(plan.run_dir, run.live_report_minutes, console)
+    runner = SweepRunner(backend, store, run.max_active_samples, run.progress, console=console, on_cells=live)
+    try:
+        stats = runner.run(plan.machines(store.cell_keys), total_cells=open_cells)
+    except KeyboardInterrupt:
+        store.finish("partial")
+        return "interrupted"
+    except BackendError as error:
+        store.finish("partial")
+        print(f"evalscale sweep: {error}", file=console)
+        return "failed"
+    finally:
+        if owned:
+            backend.close()
+    store.finish("complete")
+    if not runner.show_progress:  # else the progress bar's last state says it
+        print(
+            f"generate: {stats.cells_written} cells, {stats.generated_tokens:,} tokens in "
+            f"{stats.seconds:.1f} s ({stats.tokens_per_second:,.0f} tok/s), "
+            f"{stats.requests_replayed} replayed",
+            file=console,
+        )
+    return "complete"
+
+
+def start_backend(plan: SweepPlan, console: TextIO) -> Backend:
+    """Build the config's backend, on one `load:` line that ends with the time it took."""
+    from evalscale.backends import make_backend
+
+    config = plan.config
+    log = plan.run_dir / ENGINE_LOG
+    console.write(f"load: {config.engine.backend} engine, {plan.profile.name} (its output: {log}) ...")
+    console.flush()
+    start = time.perf_counter()
+    backend = make_backend(config.engine, plan.model_path, config.sampling)
+    console.write(f" ready in {time.perf_counter() - start:.0f} s\n")
+    return backend

@@ -1,0 +1,78 @@
+"""The typed sweep config: read once from Hydra's dict, checked there, and hashed as before (fast)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from engine import raw_config, sweep_config
+
+from evalscale.config import ConfigError, hash_config, load_config
+
+# The config hashes of example commands, as runs made before the typed config recorded them: a run dir
+# resumes in place only while its command hashes the same.
+PINNED_HASHES = [
+    ((), "251216c35ed3415159cfc2df4c0bdb4058075150ed179747825f45837597cbf3"),
+    (("model=s1.1-32b", "task=aime24", "engine=gpu", "budget=s1"), "6b157863278fda0d"),
+    (
+        ("model=s1-32b", "task=math500", "engine=openai", "samples=4", "sampling.temperature=0.7"),
+        "b6a8401c03451fef",
+    ),
+    (("model=qwen3-32b", "task=gpqa_diamond", "sampling=recommended", "seed=3"), "86a749bf4a8399a5"),
+    (
+        ("model=r1-distill-qwen-32b", "task=aime24_h4", "mode=independent")
+        + ("budget.caps=[512,1024]", "budget.waits=[0,2]"),
+        "d2ae05d3e84fd5a7",
+    ),
+    (("model=qwq-32b", "model.extension=Hmm", "limit=5", "shard=0/2", "label=x"), "29c088a36155230d"),
+    (("+budget.control_range=[100,2000]", "budget.min_thinking=16"), "bd3fee6b88cffa2c"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "pinned"), PINNED_HASHES)
+def test_config_hashes_of_existing_runs_do_not_change(overrides: tuple[str, ...], pinned: str) -> None:
+    config = sweep_config(*overrides)
+    assert config.config_hash.startswith(pinned)
+    assert config.config_hash == hash_config(raw_config(*overrides))
+
+
+def test_where_problems_are_read_from_is_not_hashed() -> None:
+    plain = sweep_config("task=aime24").config_hash
+    assert sweep_config("task=aime24", "task.include_path=/somewhere").config_hash == plain
+    assert sweep_config("task=aime24", "task.instruction=Box it.").config_hash != plain
+
+
+def test_the_typed_config_carries_every_setting() -> None:
+    config = sweep_config("model=s1.1-32b", "task=aime24", "samples=3", "shard=1/4", "limit=7", "seed=5")
+    assert (
+        config.model.profile.think_open == "<|im_start|>think"
+        and config.model.path == "simplescaling/s1.1-32B"
+    )
+    assert (config.task.name, config.task.source, config.task.lm_eval_task) == (
+        "aime24",
+        "lm_eval",
+        "aime24_s1",
+    )
+    assert config.grid.caps == (512, 1024, 2048, 4096, 8192) and config.grid.waits == (0, 1, 2, 4)
+    assert (config.run.samples, config.run.shard, config.run.limit, config.run.seed) == (3, (1, 4), 7, 5)
+    assert config.sampling.temperature == 0.0 and config.engine.backend == "vllm"
+    toy = sweep_config()
+    assert toy.model.path is None and toy.model.train_seed == 0 and toy.run.run_dir is None
+    assert sweep_config("run_dir=out/x").run.run_dir == Path("out/x")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"samples": "many"}, "samples must be an integer, got 'many'"),
+        ({"max_active_samples": 0}, "max_active_samples must be at least 1, got 0"),
+        ({"limit": 0}, "limit must be positive, got 0"),
+        ({"budget": {"caps": [], "waits": [0]}}, "budget.caps must be a non-empty list"),
+        ({"budget": {"caps": [8], "waits": [0], "control_range": [9, 3]}}, "needs 0 <= a_min <= a_max"),
+        ({"task": {"name": "t", "source": "web"}}, "task 't': unknown source 'web'"),
+        ({"engine": {"backend": "vllm", "data_parallel_size": 2}}, "not supported by the in-process vLLM"),
+    ],
+)
+def test_bad_values_are_one_sentence(change: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        load_config(raw_config() | change)
