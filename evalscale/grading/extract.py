@@ -96,15 +96,20 @@ _CONCLUDES = re.compile(
     r"|answer|final|finally|ultimately|total|result|together|in\s+summary|to\s+summari[sz]e"
     r"|comes?\s+to)\b|^\W*so\b"
 )
-_PLANS = re.compile(
-    r"(?i)\b(?:need\s+to|let'?s|let\s+us|we\s+will|we'll|next|now\s+we|then\s+we|compute|calculate|find"
-    r"|check|consider|determine|solve|should\s+we|want\s+to|trying|try|step)\b|[?:]\s*$"
+_PLANS = re.compile(  # a sentence that plans a step states no result: "Next, we compute the sum."
+    r"(?i)\b(?:need\s+to|let'?s|let\s+us|we\s+will|we'll|now\s+we|then\s+we|should\s+we|want\s+to|trying|try|step"
+    r"|(?:to|must|will|shall)\s+(?:find|compute|calculate|check|consider|determine|solve))\b"
+    r"|^\W*(?:next|find|compute|calculate|check|consider|determine|solve)\b"  # not "next to each other"
+    r"|[?:]\s*$"
 )
 _STEP_LABEL = re.compile(r"(?i)^\W*(?:step\s+\d+|conclusion|answer|result)\s*[:.]\s*")
 _OPERATOR_BEFORE = re.compile(r"[-+*/^×÷·]\s?$")
 _OPERATOR_AFTER = re.compile(r"\s?[-+*/^×÷·=]|\(")
 _LIST_JOINER = re.compile(r"\s*(?:,|,?\s*(?:and|or)\b)\s*")
-_THERE_ARE = re.compile(r"(?i)\W*there\s+(?:is|are|were|was|will\s+be)\b(?:\s+(?:exactly|only|in\s+total))?")
+_THERE_ARE = re.compile(  # "Therefore, there are 1940 ways ... with at least one member from each party."
+    r"(?i)\W*(?:(?:so|thus|therefore|hence|in\s+total|altogether),?\s+)?there\s+(?:is|are|were|was|will\s+be)\b"
+    r"(?:\s+(?:exactly|only|in\s+total))?"
+)
 _SUBORDINATE = re.compile(r"(?i)^\W*(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*")
 # Linking verbs: the value a sentence states follows the last of them ("So, the total comes to 41.").
 _LINK = re.compile(
@@ -115,11 +120,18 @@ _LINK = re.compile(
 _IS_THE_ANSWER = re.compile(
     r"(?i)^[\s,]*(?:indeed\s+|also\s+|clearly\s+)?(?:the|our|my)\s+(?:correct|right|final|only|required|desired)\b"
 )
+# Plain-text arithmetic that ends a sentence after its verb: "15 + 39/40 inches.", "sin T = sqrt(21) / 5."
+_NUMERAL = r"(?:\d+(?:\.\d+)?|sqrt\(\d+\)|√\d+|π)"
+_ARITHMETIC = re.compile(
+    r"\s*(?P<expr>[-+]?" + _NUMERAL + r"(?:\s*[-+*/]\s*" + _NUMERAL + r")+)"
+    r"(?:\s+[a-zA-Z][a-zA-Z -]{0,40})?[\s.!]*$"
+)
 _NEGATION = re.compile(r"(?i)\b(?:not|never|cannot|no\s+longer)\b|n't\b")
 _VALUE = re.compile(
     r"\$\$([^$]{1,500})\$\$|\$([^$\n]{1,500})\$|\\\[(.{1,500}?)\\\]|\\\((.{1,500}?)\\\)"
     r"|(?<![\w.\\])([(\[]\s*[-+]?[\w.√π∞/^-]{1,20}(?:\s*,\s*[-+]?[\w.√π∞/^-]{1,20}){1,9}\s*[)\]]"
     r"|[-+]?\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?"
+    r"|\d+\s\d+/\d+(?![\d/])"  # a mixed number: "15 39/40 inches"
     r"|[-+]?(?:\d|√|π|sqrt\()[\w.^/*√π()+-]{0,40}%?)"
     r"|(?i:\b(?P<word>" + NUMBER_WORD + r")\b)",
     re.S,
@@ -130,7 +142,7 @@ _WORDS_AFTER_NUMBER = re.compile(  # "14 students" -> 14, "four coins" -> 4
     re.I,
 )
 _ARTICLE = re.compile(r"(?i)^(?:the|a|an)\s+(?=\S)")  # "the 11th grade" -> 11
-_MIXED = re.compile(r"^(\d+)\s+and\s+(\d+)\s*/\s*(\d+)\b")  # `137 and 1/2 miles`
+_MIXED = re.compile(r"^(\d+)\s+(?:and\s+)?(\d+)\s*/\s*(\d+)\b")  # `137 and 1/2 miles`, `15 39/40 inches`
 _ORDINAL = re.compile(
     r"(?<=\d)(?:\^\s*\{\s*\\(?:text|mathrm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}|(?:st|nd|rd|th)\b)"
 )
@@ -140,9 +152,10 @@ _NAMED_SUBJECT = re.compile(  # "Priya would finish first."
     r"(?:would|will|is|was|wins?|won|has|had|should|must|gets?|got|finish(?:es|ed)?|comes?|came|ends?|ended)\b",
     re.I,
 )
-_LAST_WORD = re.compile(  # "so he ends up facing west."
+# "so he ends up facing west.", "The skater is facing east when she finishes her spin."
+_LAST_WORD = re.compile(
     r"\b(?:is|are|was|were|be|becomes?|facing|faces|face|towards?)\s+(?:the\s+|a\s+|an\s+)?"
-    r"(?P<word>[A-Za-z]{3,})[\s.!*]*$"
+    r"(?P<word>[A-Za-z]{3,})(?:\s+(?:when|after|once|as|at\s+the\s+end)\b[^.,;]{0,60})?[\s.!*]*$"
 )
 _NOT_A_WORD_ANSWER = words(
     r"correct|incorrect|right|wrong|valid|invalid|consistent|same|done|complete|possible|impossible",
@@ -256,10 +269,14 @@ def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
     if there:  # "There are 3 primes for which the digit sum is 8": the count, not the relative clause
         links, at_end = [there], False
     values = list(_VALUE.finditer(sentence))
-    subject = links and _IS_THE_ANSWER.match(masked[links[0].end() :])
-    if subject:  # "So, \(x = 3\) is indeed the correct solution."
-        values = [v for v in values if v.end() <= links[0].start()][-1:]
+    named = [link for link in links if _IS_THE_ANSWER.match(masked[link.end() :])]
+    arithmetic = _ARITHMETIC.match(sentence, links[-1].end()) if links else None
+    if named:  # "So, \(x = 3\) is indeed the correct solution.", "confirming that x = 17 is the correct one"
+        values = [v for v in values if v.end() <= named[-1].start()][-1:]
         at_end = False
+    elif arithmetic and not _NEGATION.search(masked[: arithmetic.start()]):
+        # "... is 15 + 39/40 inches.", "In conclusion, sin T = sqrt(21) / 5."
+        return re.sub(r"(?<![a-zA-Z\\])sqrt(?=\()", r"\\sqrt", arithmetic.group("expr"))
     elif links:
         after = [v for v in values if v.start() >= links[-1].end()]
         if not after and (len(values) != 1 or at_end):
@@ -377,8 +394,8 @@ def concluding_value(text: str) -> str | None:
     last = _STEP_LABEL.sub("", units[-1])
     if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", last):
         return None  # cut off mid-sentence
-    if _PLANS.search(INLINE_MATH.sub(" x ", last)) or not_own(last):
-        return None
+    if _PLANS.search(INLINE_MATH.sub(" x ", last)) or not_own(re.split(r"[\d$\\]", last, maxsplit=1)[0]):
+        return None  # a plan, or a supposed value ("If the answer is 12, ..."), not "... 90 ways if they ..."
     if _CONCLUDES.search(last):
         return value_of_sentence(last) or word_answer(last)
     if _ends_in_display(last):

@@ -52,6 +52,7 @@ _END_TOKENS = re.compile(
     # "In conclusion, we have:\n\n$$\cot B = 3$$\n\n<|end_of_solution|>"
     r"<\|(?:end_of_solution|begin_of_solution|im_end|endoftext|eot_id|end)\|>"
     r"|</?(?:s|answer|solution)>"  # "<answer>B</answer>", "... 12</s>"
+    r"|```\s*$"  # a code fence left open at the end: "... x = 17 is the correct solution.\n\n```"
 )
 _LEAKED_TURN = re.compile(  # a base model that goes on to write the next prompt: "You are an AI assistant..."
     r"(?m)^(?:You are an AI assistant|User:|Human:|Assistant:|###\s*(?:Instruction|Question|Problem)"
@@ -81,9 +82,10 @@ def without_end_tokens(text: str) -> str:
 
 
 def is_unfinished(text: str) -> bool:
-    """True when a response stops mid-sentence (`However, if we consider the options and the`)."""
-    tail = without_end_tokens(text).rstrip()
-    return bool(tail) and re.search(r"[.!?)\]}*$`>:]$|\\\]$|^\W*[A-J]\W*$", tail[-200:]) is None
+    """True when a response stops mid-sentence (`However, if we consider the options and the`): its last
+    character, markers and markup aside, closes no sentence, bracket or math span."""
+    tail = without_end_tokens(text[-400:]).rstrip(" \t\n*_`")
+    return bool(tail) and tail[-1] not in ".!?)]}$:"
 
 
 # ---------------------------------------------------------------------------------------------------
