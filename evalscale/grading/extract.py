@@ -110,7 +110,11 @@ _THERE_ARE = re.compile(  # "Therefore, there are 1940 ways ... with at least on
     r"(?i)\W*(?:(?:so|thus|therefore|hence|in\s+total|altogether),?\s+)?there\s+(?:is|are|were|was|will\s+be)\b"
     r"(?:\s+(?:exactly|only|in\s+total))?"
 )
-_SUBORDINATE = re.compile(r"(?i)^\W*(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*")
+# A leading clause before the statement: "Since ... are used, the tank holds 1500 litres.",
+# "Therefore, when $y = 3$, $x = 600$."
+_SUBORDINATE = re.compile(
+    r"(?i)^\W*(?:(?:so|thus|therefore|hence),?\s+)?(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*"
+)
 # Linking verbs: the value a sentence states follows the last of them ("So, the total comes to 41.").
 _LINK = re.compile(
     r"(?i)(?:\bis\b|\bare\b|\bwas\b|\bwere\b|\bequals?\b|\bequal\s+to\b|\bcomes?\s+to\b|\bgives?\b|\bget\b"
@@ -133,7 +137,7 @@ _VALUE = re.compile(
     r"|[-+]?\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?"
     r"|\d+\s\d+/\d+(?![\d/])"  # a mixed number: "15 39/40 inches"
     r"|[-+]?(?:\d|√|π|sqrt\()[\w.^/*√π()+-]{0,40}%?)"
-    r"|(?i:\b(?P<word>" + NUMBER_WORD + r")\b)",
+    r"|(?i:\b(?P<word>" + NUMBER_WORD + r")\b(?!-[a-z]))",  # not "an eight-hour day"
     re.S,
 )
 _WORDS_AFTER_NUMBER = re.compile(  # "14 students" -> 14, "four coins" -> 4
@@ -147,9 +151,10 @@ _ORDINAL = re.compile(
     r"(?<=\d)(?:\^\s*\{\s*\\(?:text|mathrm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}|(?:st|nd|rd|th)\b)"
 )
 # One-word answers in a concluding sentence without numbers.
-_NAMED_SUBJECT = re.compile(  # "Priya would finish first."
-    r"^(?:[^,]{0,40},\s+)?(?P<word>[A-Z][a-z]{2,})\s+"
-    r"(?:would|will|is|was|wins?|won|has|had|should|must|gets?|got|finish(?:es|ed)?|comes?|came|ends?|ended)\b",
+_NAMED_SUBJECT = re.compile(  # "Priya would finish first.", "Navin from Mauritius earns the most"
+    r"^(?:[^,]{0,40},\s+)?(?P<word>[A-Z][a-z]{2,})(?:\s+from\s+[A-Z][a-z]+)?\s+"
+    r"(?:would|will|is|was|wins?|won|has|had|should|must|gets?|got|finish(?:es|ed)?|comes?|came|ends?|ended"
+    r"|earns?|earned|makes?|made)\b",
     re.I,
 )
 # "so he ends up facing west.", "The skater is facing east when she finishes her spin."
@@ -321,7 +326,7 @@ def word_answer(sentence: str) -> str | None:
     named = _NAMED_SUBJECT.match(sentence)
     word = None
     if named and named.group("word")[0].isupper():
-        names = {m.group(0) for m in _CAPITALISED.finditer(sentence[named.start("word") :])}
+        names = {m.group(0) for m in _CAPITALISED.finditer(sentence[named.end() :])} | {named.group("word")}
         word = named.group("word") if names == {named.group("word")} else None
     if word is None:
         last = _LAST_WORD.search(sentence)
