@@ -1,18 +1,25 @@
 """Read the letter a multiple-choice response commits to, as a careful human grader does.
 
-Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line), "the correct /
-most probable answer is D: ...", "the option that is not allowed is B", "I'll go with C",
-"C is the answer", a lettered line after a lead-in such as "the best fit is:", and a final line
-that is only a letter. The last commitment wins, so "Option B looks right at first ... Answer: D"
-is D, while a later discussion of another option ("Option D: ... contradicts the data") is no
-commitment. Within a commitment the leading letter wins (`C. **B is chiral**` is C); a
-commitment naming two options ("D4h (option A) or C2v (option D)") is ambiguous. A letter in
-parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is never read as a
-choice. A second thought after the last commitment ("So the answer is J.\\n\\nBut wait, ...") means
-the model has not settled: no answer. A JSON reply's `"answer"` field is decisive ("None of the
-above" is no letter). When no letter is committed to and the options are known, an answer given
-as an option's text or value (`\\boxed{0.85}`) is matched against them; without options the
-letters run A-J (MMLU-Pro has ten).
+Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line; also "答案：D",
+"<answer>B</answer>", "Correct option: B - 10^-3 eV"), "the correct / most probable answer is D:
+...", "the option that is not allowed is B", "I'll go with C", "C is the answer", "This matches
+option A.", a bold span naming one option inside a sentence ("The product is **B. methyl
+3-aminobenzoate**.", "approximately **0.41 (Option D)**"), a lettered line after a lead-in such as
+"the best fit is:", and a final line that is only a letter ("Choice C."). The last commitment wins,
+so "Option B looks right at first ... Answer: D" is D, while a later discussion of another option
+("Option D: ... contradicts the data", "(C) would need a catalyst") is no commitment: a last lettered
+line counts only when nothing was committed before it. Within a commitment the leading letter wins
+(`C. **B is chiral**` is C) and remarks that rule other options out are no hedge ("for sure B, it
+cannot be C or D"); a commitment naming two options ("D4h (option A) or C2v (option D)") is
+ambiguous. A letter in parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is
+never read as a choice. A commitment its own line disowns ("C. 2-methylpentane, but it is not among the
+options"), a second thought after the last commitment ("So the answer is J.\\n\\nBut wait, ..."), or a
+paragraph that reopens the question in a response that never finishes ("However, if we consider the
+options and the") means the model has not settled: no answer. A JSON reply's `"answer"` field is
+decisive ("None of the above" is no letter). When no letter is committed to, an answer given as an
+option's text or value (`\\boxed{0.85}`, "Answer: 12") is matched against the options, known or listed
+in the response itself ("Choices: A) 9, B) 10, C) 12"); without options the letters run A-J (MMLU-Pro
+has ten).
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ _COMMIT = re.compile(
     r"|\b(?:match(?:es)?|corresponds\s+to|points\s+to|aligns\s+with)\s+(?=(?:option|choice)\s+\(?[A-J]\b)"
     #   "This matches option A."
     r"|\bactually,?\s+(?:it'?s|it\s+is)\b"  # "Wait, actually, it's D"
-    r"|<answer>|答案\s*[:：]?)"  # "<answer>B</answer>", "答案：D"
+    r"|答案\s*[:：]?)"  # "答案：D"
     r"[\s*_#`$]*"
 )
 _OR_HEDGE = re.compile(r"\b[A-J]\)?\s+or\s+(?:option\s+)?\(?[A-J]\b")
@@ -124,7 +131,7 @@ def extract_choice(response: str, options: Sequence[str] | None = None) -> Extra
 
 def _final_letter(text: str, letters: str) -> Extraction | None:
     """The reading of the last commitment in `text` that names a letter (None when none does)."""
-    text = without_end_tokens(text[-SCANNED:])
+    text = without_end_tokens(text[-SCANNED:].replace("<answer>", "\nAnswer: "))  # "<answer>B</answer>"
     commitments: list[tuple[int, Extraction]] = []
     boxed = last_boxed(text)
     if boxed is not None:

@@ -38,6 +38,7 @@ from evalscale.grading.reading import number_word_value
 _INTERVAL_KINDS = {"[]", "(]", "[)"}
 _UNORDERED = {"list", "{}"}
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_TRIG = (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
 _PROBES = (sympy.Rational(7, 3), sympy.Rational(-5, 11), sympy.Rational(13, 17))
 _DIGITS = 60
 
@@ -244,14 +245,15 @@ def stated_value(rel: Rel) -> Value | None:
 
 def _is_name(value: Value) -> bool:
     """What a question names as its unknown: a bare symbol (`x`, `a_5`, `\\theta`), a sum or product of
-    distinct symbols (`m+n`, `abc`, the segment `AB`), a named function of one symbol (`\\cot B`), or a
-    tuple of names; never a power or a multiple of an unknown (`y^2`, `2x`), which is still to solve."""
+    distinct symbols (`m+n`, `abc`, the segment `AB`), a trigonometric function of an angle (`\\cot B`,
+    `\\sin\\theta`), or a tuple of names; never a power, a multiple or an absolute value of an unknown
+    (`y^2`, `2x`, `|x|`), nor `\\sin x`: those are equations still to solve."""
     if isinstance(value, sympy.Symbol):
         return True
     if isinstance(value, sympy.Add | sympy.Mul):
         return all(isinstance(arg, sympy.Symbol) for arg in value.args)
-    if isinstance(value, sympy.Function) and len(value.args) == 1:
-        return isinstance(value.args[0], sympy.Symbol)
+    if isinstance(value, _TRIG) and isinstance(value.args[0], sympy.Symbol):
+        return value.args[0].name[:1].isupper() or len(value.args[0].name) > 1  # an angle: B, \\theta; not x
     if isinstance(value, Seq) and value.kind not in _UNORDERED:
         return all(_is_name(item) for item in value.items)
     return False

@@ -316,11 +316,13 @@ def word_answer(sentence: str) -> str | None:
 
     `Priya would finish first.` -> Priya (a named subject, the only name in the sentence);
     `so he ends up facing west.` -> west (the single word that ends it after a linking verb).
-    Never read from a sentence with a number, math, a negation, a hedge or a question mark.
+    Never read from a sentence with a number, math, a negation, a hedge, a condition or a question mark.
     """
     sentence = sentence.replace("**", "").strip()
     if re.search(r"[\d$\\?]", sentence) or _NEGATION.search(sentence) or HEDGED.search(sentence):
         return None
+    if re.search(r"(?i)\b(?:if|unless|suppos\w*|assum\w*)\b", sentence):
+        return None  # "Priya would finish first if she ran faster." states no answer
     if len(sentence.split()) > 14:
         return None
     named = _NAMED_SUBJECT.match(sentence)
