@@ -89,6 +89,17 @@ def test_percent_rules(answer: str, gold: str, expected: bool) -> None:
         ("y = 3x - 1", "y = 3x - 1", True),
         ("x = 2 + 3", "5", True),
         ("k < 4", "4", False),
+        ("y^2 = 9", "9", False),  # an equation still to solve: y = ±3
+        ("2x = 14", "14", False),
+        ("x + 1 = 5", "5", False),
+        ("\\binom{31}{28} = 4495", "4495", True),  # a computation and its value
+        ("5^2 - (\\sqrt{3})^2 = 25 - 3 = 22", "22", True),
+        ("p(0) + p(4) = 24", "24", True),  # named quantities: a function at numbers
+        ("f^{-1}(f^{-1}(6)) = f^{-1}(2) = 1", "1", True),
+        ("\\cot B = 3", "3", True),
+        ("AB = 12", "12", True),
+        ("\\text{a parabola}", "\\text{parabola}", True),
+        ("\\text{a hyperbola}", "\\text{parabola}", False),
     ],
 )
 def test_equation_chains_state_their_last_value(answer: str, gold: str, expected: bool) -> None:

@@ -144,3 +144,41 @@ def test_own_final_statements_only(response: str, expected: str | None) -> None:
 
 def test_marked_answer_inside_thinking_is_not_used_when_solution_answers() -> None:
     assert math_answer("maybe \\boxed{3}</think>\nSo, the total comes to 41.") == "41"
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        # a closing remark after the conclusion is skipped
+        ("Therefore, the hexagon has 9 diagonals.\n\nI think that's the correct answer.", "9"),
+        (
+            "So, the vertex is \\((4, -7)\\).\n\nI think that's the final answer. Unless I'm missing "
+            "something, this seems complete.",
+            "(4, -7)",
+        ),
+        # the fragment of the sentence that is the answer
+        ("So, \\(x = 3\\) is indeed the correct solution.", "x = 3"),
+        ("48.2 is the correct sum of 35.7 and 12.5.", "48.2"),
+        ("The answer is indeed 7.", "7"),
+        ("Final Answer: The smallest $k$ is 12.", "12"),
+        ("Answer: 40 daps equal 42 baps.", "40"),
+        ("So the probability is 33/100, or 0.33.", "33/100"),
+        # a display after "In conclusion", before an end-of-solution token
+        ("In conclusion, we have:\n\n$$\\cot B = 3$$\n\n<|end_of_solution|>", "\\cot B = 3"),
+        # a solution cut off right after it opens: the thinking's last stated answer
+        ("Therefore, the maximum is 27.<|end_of_thought|>\n\n<|begin_of_solution|>\n\nLet \\( x, y", "27"),
+        ("So far 27, and next we check<|end_of_thought|>\n\n<|begin_of_solution|>\n\nLet \\( x, y", None),
+        # small forms
+        ("\\boxed{\\boxed{5}}", "5"),
+        ("Answer $ 7 $", "7"),
+        ("the answer is the 11th grade", "11"),
+        ("答案：12", "12"),
+        # one-word prose answers
+        ("Turning right twice from north, so he ends up facing west.", "\\text{west}"),
+        ("Comparing the two times, Priya would finish first.", "\\text{Priya}"),
+        ("Comparing the two times, Priya would not finish first.", None),
+        ("So he might end up facing west.", None),
+    ],
+)
+def test_third_round_shapes(response: str, expected: str | None) -> None:
+    assert math_answer(response) == expected

@@ -1,18 +1,25 @@
 """Read the letter a multiple-choice response commits to, as a careful human grader does.
 
-Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line), "the correct /
-most probable answer is D: ...", "the option that is not allowed is B", "I'll go with C",
-"C is the answer", a lettered line after a lead-in such as "the best fit is:", and a final line
-that is only a letter. The last commitment wins, so "Option B looks right at first ... Answer: D"
-is D, while a later discussion of another option ("Option D: ... contradicts the data") is no
-commitment. Within a commitment the leading letter wins (`C. **B is chiral**` is C); a
-commitment naming two options ("D4h (option A) or C2v (option D)") is ambiguous. A letter in
-parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is never read as a
-choice. A second thought after the last commitment ("So the answer is J.\\n\\nBut wait, ...") means
-the model has not settled: no answer. A JSON reply's `"answer"` field is decisive ("None of the
-above" is no letter). When no letter is committed to and the options are known, an answer given
-as an option's text or value (`\\boxed{0.85}`) is matched against them; without options the
-letters run A-J (MMLU-Pro has ten).
+Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line; also "答案：D",
+"<answer>B</answer>", "Correct option: B - 10^-3 eV"), "the correct / most probable answer is D:
+...", "the option that is not allowed is B", "I'll go with C", "C is the answer", "This matches
+option A.", a bold span naming one option inside a sentence ("The product is **B. methyl
+3-aminobenzoate**.", "approximately **0.41 (Option D)**"), a lettered line after a lead-in such as
+"the best fit is:", and a final line that is only a letter ("Choice C."). The last commitment wins,
+so "Option B looks right at first ... Answer: D" is D, while a later discussion of another option
+("Option D: ... contradicts the data", "(C) would need a catalyst") is no commitment: a last lettered
+line counts only when nothing was committed before it. Within a commitment the leading letter wins
+(`C. **B is chiral**` is C) and remarks that rule other options out are no hedge ("for sure B, it
+cannot be C or D"); a commitment naming two options ("D4h (option A) or C2v (option D)") is
+ambiguous. A letter in parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is
+never read as a choice. A commitment its own line disowns ("C. 2-methylpentane, but it is not among the
+options"), a second thought after the last commitment ("So the answer is J.\\n\\nBut wait, ..."), or a
+paragraph that reopens the question in a response that never finishes ("However, if we consider the
+options and the") means the model has not settled: no answer. A JSON reply's `"answer"` field is
+decisive ("None of the above" is no letter). When no letter is committed to, an answer given as an
+option's text or value (`\\boxed{0.85}`, "Answer: 12") is matched against the options, known or listed
+in the response itself ("Choices: A) 9, B) 10, C) 12"); without options the letters run A-J (MMLU-Pro
+has ten).
 """
 
 from __future__ import annotations
@@ -20,15 +27,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evalscale.grading.extract import (
+from evalscale.grading.extract import clean, extract_math
+from evalscale.grading.reading import (
+    DISOWNED,
     DOUBT,
     Extraction,
-    clean,
-    extract_math,
+    is_unfinished,
     json_answer,
     last_boxed,
     not_own,
     split_thinking,
+    without_end_tokens,
 )
 
 LETTERS = "ABCDEFGHIJ"  # up to ten options (MMLU-Pro); fewer when the problem's options are known
@@ -37,12 +46,16 @@ DOUBT_WINDOW = 2000  # characters after the last commitment searched for second 
 SCANNED = 200_000  # characters read from the end of a response for commitments
 LAST_COMMITMENTS = 64  # the last commitment wins: earlier ones in a megabyte response need no reading
 _COMMIT = re.compile(
-    r"(?i)(?:\banswer\s*(?:is\s*)?[:：]"
+    r"(?i)(?:\banswer\s*(?:is\s*)?[:：]"  # "Answer: D", "**Answer: B**"
     r"|\bthe\s+(?:[\w-]+\s+){0,3}?(?:answer|option|choice|statement|one|fit|match)\b[^.\n:]{0,60}?"
-    r"\s(?:is|would\s+be|should\s+be|must\s+be)\b\s*[:：]?"
-    r"|\bI(?:'ll|\s+will|\s+would|'d)?\s+(?:go\s+with|choose|pick|select|opt\s+for)\b"
-    r"|\b(?:my|final)\s+(?:answer|choice|pick|selection)\b\s*(?:is\b)?\s*[:：]?"
-    r"|\bactually,?\s+(?:it'?s|it\s+is)\b)"
+    r"\s(?:is|would\s+be|should\s+be|must\s+be)\b\s*[:：]?"  # "the option that cannot occur is D"
+    r"|\bI(?:'ll|\s+will|\s+would|'d)?\s+(?:go\s+with|choose|pick|select|opt\s+for)\b"  # "I'll go with D"
+    r"|\b(?:my|final)\s+(?:answer|choice|pick|selection)\b\s*(?:is\b)?\s*[:：]?"  # "My final answer is (A)"
+    r"|\b(?:correct|right|best)\s+(?:option|choice|letter)\s*[:：]"  # "Correct option: B - 10^-3 eV"
+    r"|\b(?:match(?:es)?|corresponds\s+to|points\s+to|aligns\s+with)\s+(?=(?:option|choice)\s+\(?[A-J]\b)"
+    #   "This matches option A."
+    r"|\bactually,?\s+(?:it'?s|it\s+is)\b"  # "Wait, actually, it's D"
+    r"|答案\s*[:：]?)"  # "答案：D"
     r"[\s*_#`$]*"
 )
 _OR_HEDGE = re.compile(r"\b[A-J]\)?\s+or\s+(?:option\s+)?\(?[A-J]\b")
@@ -60,7 +73,29 @@ _LETTERED_LINE = re.compile(
 )
 _LEAD_IN = re.compile(r"(?i)\b(?:answer|best|correct|fit|match|choice|conclusion|therefore|thus|so|final)\b")
 _LISTING = re.compile(r"(?i)\b(?:options|choices|each|review|consider|evaluat\w*|analy\w*)\b")
-_PREFIX = re.compile(r"(?i)^(?:[\s*_#`$>:]|\\text\w*\s*\{|\\boxed\s*\{|option\b|choice\b|letter\b)+")
+_PREFIX = re.compile(  # "for sure B", "\\boxed{\\text{option C}}", "**Option C: ...**"
+    r"(?i)^(?:[\s*_#`$>:]|\\text\w*\s*\{|\\boxed\s*\{|option\b|choice\b|letter\b|for\s+sure\b|definitely\b"
+    r"|clearly\b|indeed\b|certainly\b|surely\b|probably\b|likely\b)+"
+)
+# Remarks that rule other options out after a choice: "B, it cannot be C or D", "C (not A)".
+_RULED_OUT = re.compile(
+    r"(?i)[,;(]\s*(?:and\s+|but\s+)?(?:it\s+|this\s+)?(?:cannot|can't|could\s+not|is\s+not|isn't|not|never)\b.*"
+)
+# A bold span naming one option inside a sentence: "The product is **B. methyl 3-aminobenzoate**.",
+# "**Option C: (2R,3S)-2-ethyl-3-methylpentanal**", "approximately **0.41 (Option D)**."
+_BOLD_OPTION = re.compile(
+    r"\*\*(?:(?:option|choice)\s+)?\(?(?P<lead>[A-J])\)?[.:)]\s+[^*\n]{1,200}\*\*"
+    r"|\*\*[^*\n]{0,100}?\((?:option\s+|choice\s+)?(?P<tail>[A-J])\)\*\*",
+    re.I,
+)
+_OPTION_LINE = re.compile(r"(?i)^[\s>#*_-]*(?:(?:option|choice)\s+)?\(?[A-J]\)?\s*[).:]")
+_REJECTS = re.compile(r"(?i)\b(?:not|incorrect|wrong|eliminat\w*|unlikely|ruled?\s+out|false|n't)\b")
+# Options the response lists itself: "Choices: A) 9, B) 10, C) 12, D) 15."
+_LISTED_OPTION = re.compile(
+    r"(?m)(?:^|[\s,;:])\(?(?P<letter>[A-J])[).]\s*(?P<text>[^,;\n]{1,80}?)\s*(?=[,;]|\.?\s*$)"
+)
+# A paragraph after the last commitment that reopens the question, in a response that never finishes.
+_REOPENS = re.compile(r"(?im)^\W*(?:however|but|alternatively|although|on\s+the\s+other\s+hand)\b")
 # A leading letter; "I" only with punctuation after it, as in "I." or "(I)" (not "I think").
 _LEAD_LETTER = re.compile(r"^(?:\(?(?P<letter>[A-HJ])\)?(?![A-Za-z0-9'’-])|\(?(?P<i>I)(?:[).:]|\s*$))")
 _INNER_LETTER = re.compile(r"\(\s*(?:option\s+)?(?P<a>[A-J])\s*\)|\b(?:option|choice)\s+\(?(?P<b>[A-J])\b")
@@ -69,7 +104,9 @@ _PAIR = re.compile(
     r"^\(?[A-J]\)?\s*(?:,|\bor\b|\band\b|/|&)\s*(?:option\s+)?\(?[A-J]\)?(?![A-Za-z0-9])", re.I
 )
 _BOLD_LAST = re.compile(r"\*\*\(?(?P<letter>[A-J])\)?\*\*[\s.]*$")
-_ALONE = re.compile(r"^[\s*_#`$>(]*(?:\\(?:boxed|text)\{)?[\s(]*(?P<letter>[A-J])[\s)*_`$}.]*$")
+_ALONE = re.compile(  # a last line that is only a letter: "**C**", "\\boxed{B}", "Choice C."
+    r"^[\s*_#`$>(]*(?:(?:[Oo]ption|[Cc]hoice)\s+)?(?:\\(?:boxed|text)\{)?[\s(]*(?P<letter>[A-J])[\s)*_`$}.]*$"
+)
 
 
 def extract_choice(response: str, options: Sequence[str] | None = None) -> Extraction:
@@ -85,14 +122,16 @@ def extract_choice(response: str, options: Sequence[str] | None = None) -> Extra
     found = _final_letter(text, letters)
     if found is None and thinking:
         found = _final_letter(thinking, letters)
-    if found is None and options:
-        found = _matched_option(text or thinking, options, letters)
+    if found is None:
+        listed = options or _listed_options(text or thinking)  # "Choices: A) 9, B) 10 ...\n\nAnswer: 12"
+        if listed:
+            found = _matched_option(text or thinking, listed, LETTERS[: len(listed)])
     return found or Extraction(None)
 
 
 def _final_letter(text: str, letters: str) -> Extraction | None:
     """The reading of the last commitment in `text` that names a letter (None when none does)."""
-    text = text[-SCANNED:]
+    text = without_end_tokens(text[-SCANNED:].replace("<answer>", "\nAnswer: "))  # "<answer>B</answer>"
     commitments: list[tuple[int, Extraction]] = []
     boxed = last_boxed(text)
     if boxed is not None:
@@ -101,33 +140,75 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
         segment = _RELATIVE_NOT.sub("", _sentence(text, match.end()), count=1)  # "that is not allowed is B"
         before = text[max(match.start() - 80, 0) : match.start()]
         before = re.split(r"[.!?\n]", before)[-1]
-        if not re.match(r"(?i)\s*(?:not|n't)\b", segment) and not not_own(before):  # "If ... is B"
+        if re.match(r"(?i)\s*(?:not|n't)\b", segment) or re.search(r"(?i)(?:\bnot|n't|\bnever)\s*$", before):
+            continue  # "The answer is not B", "This does not match option A"
+        if not not_own(before):  # "If the answer is B, ..."
             commitments.append((match.start(), _read(segment, letters, lead_only=False)))
     for match in list(_LETTER_FIRST.finditer(text))[-LAST_COMMITMENTS:]:
         if match.group("letter").upper() in letters and match.group("letter").isupper():
             commitments.append((match.start("letter"), Extraction(match.group("letter"))))
-    commitments.extend(_lettered_lines(text, letters))
     for match in list(_CONCLUDING_LETTER.finditer(text))[-LAST_COMMITMENTS:]:
         if match.group("letter") in letters:  # "Therefore, **B**."
             commitments.append((match.start("letter"), Extraction(match.group("letter"))))
+    commitments.extend(_bold_options(text, letters))
     bold = _BOLD_LAST.search(text[-40:])
     if bold and bold.group("letter") in letters:  # "I am fairly sure. **C**"
         commitments.append((len(text) - 40 + bold.start(), Extraction(bold.group("letter"))))
     if re.fullmatch(r"\s*\(?[a-j]\)?\s*", text) and text.strip("() \n").upper() in letters:
         commitments.append((0, Extraction(text.strip("() \n").upper())))  # the whole response is "c"
-    readable = [(position, found) for position, found in commitments if found.answer or found.ambiguous]
+    explicit = [position for position, found in commitments if found.answer or found.ambiguous]
+    # A lettered line counts after a lead-in, or as the last line when nothing was committed before it:
+    # "**Answer: B**\n\n(C) would need a catalyst" is B.
+    commitments.extend(_lettered_lines(text, letters, after=min(explicit, default=len(text))))
+    readable = [
+        (position, found)
+        for position, found in commitments
+        if (found.answer or found.ambiguous) and not DISOWNED.search(_line_at(text, position))
+    ]  # "C. 2-methylpentane, but it is not among the options" is no choice
     if not readable:
         return None
     position, found = max(readable, key=lambda item: item[0])
     ends = [end for end in (text.find("\n", position), text.find(". ", position)) if end >= 0]
-    if DOUBT.search(text[min(ends, default=len(text)) :][:DOUBT_WINDOW]):
+    rest = text[min(ends, default=len(text)) :]
+    if DOUBT.search(rest[:DOUBT_WINDOW]):
         return Extraction(None)  # "So the answer would be J.\n\nBut wait, ..." : still deciding
+    if _REOPENS.search(rest[:DOUBT_WINDOW]) and is_unfinished(rest):
+        return Extraction(None)  # "... C.\n\nHowever, if we consider the options and the" (never finishes)
     return found
 
 
-def _lettered_lines(text: str, letters: str) -> list[tuple[int, Extraction]]:
+def _line_at(text: str, position: int) -> str:
+    """The line of `text` that holds `position`."""
+    end = text.find("\n", position)
+    return text[text.rfind("\n", 0, position) + 1 : end if end >= 0 else len(text)]
+
+
+def _bold_options(text: str, letters: str) -> list[tuple[int, Extraction]]:
+    """Bold spans that name one option inside a sentence, or as the response's last line, outside a list
+    of options and without words rejecting it (`**Option A: ...** is incorrect`)."""
+    found: list[tuple[int, Extraction]] = []
+    for match in list(_BOLD_OPTION.finditer(text))[-LAST_COMMITMENTS:]:
+        letter = (match.group("lead") or match.group("tail") or "").upper()
+        if letter not in letters or not (match.group("lead") or match.group("tail")).isupper():
+            continue
+        line = _line_at(text, match.start())
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        previous = text[: max(line_start - 1, 0)].rstrip().rsplit("\n", 1)[-1]
+        following = text[line_start + len(line) :].lstrip().split("\n", 1)[0]
+        if _OPTION_LINE.match(previous) or _OPTION_LINE.match(following) or _REJECTS.search(line):
+            continue
+        in_sentence = re.search(r"[A-Za-z]{2,}", text[line_start : match.start()]) is not None
+        if (
+            in_sentence or not text[match.end() :].strip()
+        ):  # not a heading "#### **Option H: ...**" over notes
+            found.append((match.start(), Extraction(letter)))
+    return found
+
+
+def _lettered_lines(text: str, letters: str, after: int) -> list[tuple[int, Extraction]]:
     """A lettered line after a concluding lead-in ("the best fit is:"), or a last line that is a letter
-    or a lone lettered line (`C. **B is the only chiral product.**` is C)."""
+    or a lone lettered line (`C. **B is the only chiral product.**` is C) when no commitment before
+    position `after` precedes it."""
     lines = [(m.start(), m.group(0)) for m in re.finditer(r"(?m)^.*\S.*$", text[-20000:])]
     offset = max(len(text) - 20000, 0)
     found: list[tuple[int, Extraction]] = []
@@ -136,12 +217,12 @@ def _lettered_lines(text: str, letters: str) -> list[tuple[int, Extraction]]:
         if lettered is None or (lettered.group("letter") or lettered.group("alone")) not in letters:
             continue
         before = lines[index - 1][1].strip() if index else ""
-        after = lines[index + 1][1] if index + 1 < len(lines) else ""
-        neighbours_lettered = _LETTERED_LINE.match(before) or _LETTERED_LINE.match(after)
+        next_line = lines[index + 1][1] if index + 1 < len(lines) else ""
+        neighbours_lettered = _LETTERED_LINE.match(before) or _LETTERED_LINE.match(next_line)
         led_in = (
             before.rstrip("*_ ").endswith(":") and _LEAD_IN.search(before) and not _LISTING.search(before)
         )
-        last = index == len(lines) - 1
+        last = index == len(lines) - 1 and offset + start <= after
         if (led_in or last) and not neighbours_lettered:
             found.append((offset + start, _read(line, letters, lead_only=True)))
     if lines and _ALONE.match(lines[-1][1]) and not _LETTERED_LINE.match(lines[-1][1]):
@@ -167,6 +248,7 @@ def _read(segment: str, letters: str, lead_only: bool) -> Extraction:
     boxed = last_boxed(segment)
     body = boxed.raw if boxed is not None else segment
     body = _PREFIX.sub("", body.replace("$", " ")).strip()
+    body = _RULED_OUT.sub("", body).strip() or body  # "for sure B, it cannot be C or D"
     if re.fullmatch(r"\(?[a-j]\)?[\s.*_`]*", body) and body.strip("()*_`. ").upper() in letters:
         return Extraction(body.strip("()*_`. ").upper())
     lead = _LEAD_LETTER.match(body)
@@ -222,3 +304,15 @@ def _same_number(option: str, keys: set[str]) -> bool:
         if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", key) and float(key) == float(number.group(0)):
             return True
     return False
+
+
+def _listed_options(text: str) -> list[str] | None:
+    """The option texts a response lists itself (`A) 9, B) 10, C) 12, D) 15`), when they run A, B, C..."""
+    listed: dict[str, str] = {}
+    for match in _LISTED_OPTION.finditer(text[-20000:]):
+        letter = match.group("letter")
+        if letter == "A":
+            listed = {}
+        if letter == LETTERS[len(listed) : len(listed) + 1]:
+            listed[letter] = match.group("text").strip()
+    return list(listed.values()) if len(listed) >= 2 else None

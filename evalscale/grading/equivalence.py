@@ -9,14 +9,15 @@ cannot decide, to accept a difference below 1e-45 of their size. Structures
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from itertools import permutations
 from typing import Any
 
+import mpmath
 import sympy
 
-from evalscale.grading.extract import number_word_value
 from evalscale.grading.parse import (
     PM,
     BaseNum,
@@ -32,10 +33,12 @@ from evalscale.grading.parse import (
     is_huge,
     parse_answer,
 )
+from evalscale.grading.reading import number_word_value
 
 _INTERVAL_KINDS = {"[]", "(]", "[)"}
 _UNORDERED = {"list", "{}"}
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_TRIG = (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
 _PROBES = (sympy.Rational(7, 3), sympy.Rational(-5, 11), sympy.Rational(13, 17))
 _DIGITS = 60
 
@@ -95,8 +98,10 @@ def _wordlike(text: str) -> bool:
 
 
 def text_key(text: str) -> str:
-    """A word answer reduced to lowercase letters and digits (`\\text{(C)}` -> `c`); words only."""
-    return re.sub(r"[^a-z0-9]", "", _WRAPPERS.sub(r"\1", text).lower())
+    """A word answer reduced to lowercase letters and digits, without a leading article
+    (`\\text{(C)}` -> `c`, `\\text{a parabola}` -> `parabola`); words only."""
+    plain = _WRAPPERS.sub(r"\1", text).strip().strip("$").strip().lower()
+    return re.sub(r"[^a-z0-9]", "", re.sub(r"^(?:the|an|a)\s+(?=\S)", "", plain))
 
 
 def literal_key(text: str) -> str:
@@ -216,9 +221,12 @@ def _relations_equal(answer: Value, gold: Value) -> bool:
 
 
 def stated_value(rel: Rel) -> Value | None:
-    """The value an equation chain states: its last side when that is a value (`p+q+r = 4+7+2 = 13` -> 13,
-    `(a,b) = (2,5)` -> (2,5)), its first side when only that is one (`7 = y` -> 7), else the right side
-    of an assignment (`y = 2x + 1`). None for other relations (inequalities, `x^2 = 2y`)."""
+    """The value an equation chain states: its last side when the first side names the quantity asked
+    for (`x = 3`, `m+n = 101`, `a+b+c = 3+8+1 = 12`, `AB = 5`, `\\cot B = 3`, `(p,q,r) = (1,-4,6)`,
+    `p(0) + p(4) = 24`) or is a computation (`5^2 - 3 = 22`),
+    its first side when the only other side is such a name (`7 = y`), else the right side of an
+    assignment (`y = 2x + 1`). None when the first side is an equation still to solve (`y^2 = 9`
+    states y = ±3, not 9; `2x = 6`) and for other relations (inequalities)."""
     if rel.op != "=":
         return None
     sides: list[Value] = []
@@ -228,11 +236,27 @@ def stated_value(rel: Rel) -> Value | None:
     if isinstance(rel.lhs, Rel):
         return None
     sides = [rel.lhs, rel.rhs, *sides]
-    if _is_constant(sides[-1]):
-        return sides[-1]
-    if _is_constant(sides[0]) and all(not _is_constant(side) for side in sides[1:]):
+    if (_is_name(sides[0]) or _is_constant(sides[0])) and _is_constant(sides[-1]):
+        return sides[-1]  # a named quantity, or a computation (`\\binom{31}{28} = 4495`), and its value
+    if len(sides) == 2 and _is_constant(sides[0]) and _is_name(sides[1]):
         return sides[0]
     return sides[-1] if len(sides) == 2 and isinstance(sides[0], sympy.Symbol) else None
+
+
+def _is_name(value: Value) -> bool:
+    """What a question names as its unknown: a bare symbol (`x`, `a_5`, `\\theta`), a sum or product of
+    distinct symbols (`m+n`, `abc`, the segment `AB`), a trigonometric function of an angle (`\\cot B`,
+    `\\sin\\theta`), or a tuple of names; never a power, a multiple or an absolute value of an unknown
+    (`y^2`, `2x`, `|x|`), nor `\\sin x`: those are equations still to solve."""
+    if isinstance(value, sympy.Symbol):
+        return True
+    if isinstance(value, sympy.Add | sympy.Mul):
+        return all(isinstance(arg, sympy.Symbol) for arg in value.args)
+    if isinstance(value, _TRIG) and isinstance(value.args[0], sympy.Symbol):
+        return value.args[0].name[:1].isupper() or len(value.args[0].name) > 1  # an angle: B, \\theta; not x
+    if isinstance(value, Seq) and value.kind not in _UNORDERED:
+        return all(_is_name(item) for item in value.items)
+    return False
 
 
 def _is_constant(value: Value) -> bool:
@@ -364,6 +388,8 @@ def scalars_equal(answer: sympy.Expr, gold: sympy.Expr) -> bool:
     if answer.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or gold.has(sympy.oo, -sympy.oo, sympy.zoo):
         return False
     if is_huge(answer) or is_huge(gold):
+        if _apart(magnitude(answer), magnitude(gold)):
+            return False  # `(7^{7^{7^{7^7}}} - 3)/8` against 2: orders of magnitude apart, decided at once
         raise TooLarge("a power too large to compare exactly")
     difference = answer - gold
     if difference == 0:
@@ -373,6 +399,54 @@ def scalars_equal(answer: sympy.Expr, gold: sympy.Expr) -> bool:
     if difference.free_symbols:
         return _symbolic_zero(difference)
     return _numeric_zero(difference, answer, gold)
+
+
+Bounds = tuple[float, float, int]  # low and high bounds of log10|value|, and the sign of value
+
+
+def magnitude(value: sympy.Expr) -> Bounds | None:
+    """Bounds of log10|value| and the sign of a constant, without evaluating huge powers
+    (`7^{7^{7^7}}` is bounded through its exponent's magnitude); None when no bound is known (a sum
+    whose terms may cancel, a base of size at most 1)."""
+    if not is_huge(value):
+        number = value.evalf(30)
+        if not (number.is_number and number.is_real and number.is_finite) or number == 0:
+            return None
+        log = float(mpmath.log10(abs(mpmath.mpf(number))))
+        slack = 1e-9 * max(1.0, abs(log))
+        return log - slack, log + slack, 1 if number > 0 else -1
+    parts = [magnitude(arg) for arg in value.args]
+    if any(part is None for part in parts):
+        return None
+    bounds: list[Bounds] = parts  # type: ignore[assignment]
+    if isinstance(value, sympy.Mul):
+        sign = math.prod(part[2] for part in bounds)
+        return sum(part[0] for part in bounds), sum(part[1] for part in bounds), sign
+    if isinstance(value, sympy.Pow):
+        (base_low, base_high, base_sign), (exp_low, exp_high, exp_sign) = bounds
+        if base_sign < 0 or base_low <= 0 or exp_sign < 0:
+            return None  # a negative base, |base| <= 1 or a negative exponent: no growth to bound
+        return _scaled(exp_low, base_low), _scaled(exp_high, base_high), 1
+    if isinstance(value, sympy.Add):
+        top = max(range(len(bounds)), key=lambda index: bounds[index][0])
+        rest = max((part[1] for index, part in enumerate(bounds) if index != top), default=-math.inf)
+        if (
+            bounds[top][0] - rest > math.log10(len(bounds)) + 1
+        ):  # one term dominates: the others can't cancel it
+            return bounds[top][0] - 0.05, bounds[top][1] + 0.05, bounds[top][2]
+    return None
+
+
+def _scaled(exponent_log: float, base_log: float) -> float:
+    """log10 of base**exponent from log10(exponent) and log10(base) (infinite past float range)."""
+    return math.inf if exponent_log > 300 else 10**exponent_log * base_log
+
+
+def _apart(one: Bounds | None, other: Bounds | None) -> bool:
+    """True when two values cannot be equal: opposite signs, or magnitude ranges that do not overlap."""
+    if one is None or other is None:
+        return False
+    return one[2] != other[2] or one[0] > other[1] or other[0] > one[1]
 
 
 def _numeric_zero(difference: sympy.Expr, answer: sympy.Expr, gold: sympy.Expr) -> bool:

@@ -12,6 +12,7 @@ in a base, percentages) that equivalence.py compares.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -457,8 +458,8 @@ class _Parser:
         while self.at("+", "-", "pm", "mp"):
             op = self.take().text
             right = self.term()
-            sign = {"+": 1, "-": -1, "pm": PM, "mp": -PM}[op]
-            value = _arith(value) + sign * _arith(right)
+            sign = {"+": sympy.Integer(1), "-": sympy.Integer(-1), "pm": PM, "mp": -PM}[op]
+            value = _add(_arith(value), _mul(sign, _arith(right)))
         self.depth -= 1
         return value
 
@@ -468,7 +469,7 @@ class _Parser:
             if self.at("*", "/"):
                 op = self.take().text
                 right = _arith(self.unary())
-                value = _arith(value) * right if op == "*" else _divide(_arith(value), right)
+                value = _mul(_arith(value), right) if op == "*" else _divide(_arith(value), right)
             elif self._starts_atom():
                 value = _product(value, self.power())
             else:
@@ -495,16 +496,39 @@ class _Parser:
         if self.at("-", "+", "pm", "mp"):
             op = self.take().text
             value = _arith(self.unary())
-            return {"-": -value, "+": value, "pm": PM * value, "mp": -PM * value}[op]
+            factor = {"-": sympy.Integer(-1), "+": sympy.Integer(1), "pm": PM, "mp": -PM}[op]
+            return value if op == "+" else _mul(factor, value)
         return self.power()
 
     def power(self) -> Value:
+        start = self.pos
         base = self.postfix(self.atom())
+        value = base
         if self.at("^"):
             self.pos += 1
             exponent = _arith(self.postfix(self.signed_atom() if self.at("-") else self.argument()))
-            return _pow(_arith(base), exponent)
-        return base
+            value = _pow(_arith(base), exponent)
+        if isinstance(base, sympy.Symbol) and self.tokens[start].kind == "name" and self.at("("):
+            return self.application(start) or value
+        return value
+
+    def application(self, start: int) -> sympy.Symbol | None:
+        """A function named by a letter at a constant argument (`p(0)`, `f^{-1}(f^{-1}(6))`) as one named
+        quantity, so that `p(0) + p(4) = 24` names what it states; None (nothing read) otherwise."""
+        saved = (self.pos, self.depth)
+        try:
+            self.pos += 1
+            self.enter()
+            inner = self.expr()
+            self.expect(")")
+        except ParseError:
+            inner = None
+        self.depth = saved[1]
+        applied = isinstance(inner, sympy.Expr) and all("(" in s.name for s in inner.free_symbols)  # type: ignore[attr-defined]
+        if not applied:
+            self.pos = saved[0]
+            return None
+        return sympy.Symbol("".join(token.text for token in self.tokens[start : self.pos]))
 
     def signed_atom(self) -> Value:
         self.expect("-")
@@ -722,7 +746,21 @@ def _product(left: Value, right: Value) -> Value:
     """Implicit multiplication; a scalar times a matrix scales each entry (`2\\begin{pmatrix}...`)."""
     if isinstance(right, Mat) and isinstance(left, sympy.Expr):
         return Mat(tuple(tuple(left * _arith(item) for item in row) for row in right.rows))
-    return _arith(left) * _arith(right)
+    return _mul(_arith(left), _arith(right))
+
+
+def _add(left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
+    """left + right; kept unevaluated next to a huge power, whose evaluation would never finish."""
+    if is_huge(left) or is_huge(right):
+        return sympy.Add(left, right, evaluate=False)
+    return left + right
+
+
+def _mul(left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
+    """left * right; kept unevaluated next to a huge power (sympy would distribute and expand it)."""
+    if is_huge(left) or is_huge(right):
+        return sympy.Mul(left, right, evaluate=False)
+    return left * right
 
 
 def _number(text: str) -> sympy.Rational:
@@ -738,6 +776,8 @@ def _number(text: str) -> sympy.Rational:
 def _divide(numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr:
     if denominator == 0:
         raise ParseError("division by zero")
+    if is_huge(numerator) or is_huge(denominator):  # `\\frac{7^{7^{7^7}} - 3}{8}`
+        return sympy.Mul(numerator, sympy.Pow(denominator, -1, evaluate=False), evaluate=False)
     return numerator / denominator
 
 
@@ -748,6 +788,7 @@ def _check_small(value: sympy.Expr, limit: int) -> None:
         raise TooLarge("value too large")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_huge(value: sympy.Basic) -> bool:
     """True when `value` holds a power whose exact value would be too large (kept unevaluated)."""
     if isinstance(value, sympy.Pow):
