@@ -1,5 +1,5 @@
-"""evalscale: test-time scaling curves of reasoning models (budget forcing and other methods, graded, reported).
+"""evalscale: test-time scaling curves of reasoning models (budget forcing and other methods).
 
-The modules follow the data flow of the README's layout: config -> plan -> forcing/methods -> backends -> store
--> grading -> analysis -> report; `evalscale.cli` dispatches the commands in `evalscale.commands`.
+The modules follow the data flow of the README's layout: config -> plan -> forcing -> backends
+-> store -> grading -> analysis -> report; `evalscale.cli` dispatches `evalscale.commands`.
 """
