@@ -16,28 +16,10 @@ def test_known_quartiles() -> None:
     table = thinking_quartiles(cells)
     assert list(table.columns) == QUARTILE_COLUMNS
     assert list(table["cap"]) == [100, 200]
-    small, large = table.iloc[0], table.iloc[1]
+    spread = table.set_index("cap")[QUARTILE_COLUMNS[4:]]  # n_samples, min, q25, median, q75, max, mean
     # 1, 2, 3, 4 interpolated linearly: 1.75, 2.5, 3.25
-    assert small[
-        ["n_samples", "tokens_min", "tokens_q25", "tokens_median", "tokens_q75", "tokens_max"]
-    ].tolist() == [
-        4,
-        1.0,
-        1.75,
-        2.5,
-        3.25,
-        4.0,
-    ]
-    assert large[
-        ["tokens_min", "tokens_q25", "tokens_median", "tokens_q75", "tokens_max", "tokens_mean"]
-    ].tolist() == [
-        10.0,
-        20.0,
-        30.0,
-        40.0,
-        100.0,
-        40.0,
-    ]
+    assert spread.loc[100].tolist() == [4, 1.0, 1.75, 2.5, 3.25, 4.0, 2.5]
+    assert spread.loc[200].tolist() == [5, 10.0, 20.0, 30.0, 40.0, 100.0, 40.0]
 
 
 def test_per_problem_table_over_curve_points_in_budget_order() -> None:
