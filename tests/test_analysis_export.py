@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -115,24 +114,33 @@ def test_rows_without_a_tokenizer(tmp_path: Path) -> None:
     assert (rows[4]["correct"], rows[4]["reason"]) == (None, None)  # not graded
 
 
-def test_rows_with_a_tokenizer_cut_the_thinking_in_tokens(tmp_path: Path) -> None:
-    calls: Counter[str] = Counter()
+def test_rows_with_a_tokenizer_take_each_cells_own_thinking_ids(tmp_path: Path) -> None:
+    asked: list[str] = []
 
-    def thinking_ids(trajectory: str) -> list[int]:
-        calls[trajectory] += 1
-        return [ord(c) for c in THINKING[trajectory]]
+    def thinking_ids(cell: Mapping) -> list[int] | None:
+        asked.append(cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"]))
+        if cell["problem_id"] == "p1":
+            return None if cell["cap"] == 2 else [ord("X")] * 2  # unknown; wrong length: both fall back
+        return [ord(c) for c in THINKING[cell["trajectory"]].upper()[: cell["thinking_tokens"]]]
 
     rows = list(
         iter_export_rows(
             make_run(tmp_path / "run"), decode=decode, prompt_ids=prompt_ids, thinking_ids=thinking_ids
         )
     )
-    assert [row["thinking_text"] for row in rows] == ["ab", "abcde", "xy", "abcde", "xyz"]
+    assert [row["thinking_text"] for row in rows] == ["AB", "ABCDE", None, "ABCDE", "xyz"]
+    assert [row["thinking_ids"] for row in rows] == [
+        [65, 66],
+        [65, 66, 67, 68, 69],
+        None,
+        [65, 66, 67, 68, 69],
+        None,
+    ]
     assert [row["prompt_text"] for row in rows] == ["<user>Q zero<think>"] * 2 + ["<user>Q one<think>"] + [
         "<user>Q zero<think>",
         "<user>Q one<think>",
     ]
-    assert calls == {"p0/0": 1, "p1/0": 1}  # each trajectory's ids are made once
+    assert asked == [row["key"] for row in rows]  # once per cell, in cells.jsonl's order
 
 
 def test_write_export_in_chunks(tmp_path: Path) -> None:

@@ -1,20 +1,21 @@
 """Export a run as one row per (sample, cell) to samples.jsonl and samples.parquet, for notebooks.
 
 A row holds the cell's problem, sample, cap and Waits, the question and gold,
-the prompt and thinking as text, the answer, the grader's extracted answer,
-verdict (`correct`) and reason (EXPORT_COLUMNS). Rows follow cells.jsonl's
-order.
+the prompt and thinking as text, the thinking's token ids and count, the
+answer, the grader's extracted answer, verdict (`correct`) and reason
+(EXPORT_COLUMNS). Rows follow cells.jsonl's order.
 
 Texts that need the model's tokenizer come from callables the caller passes:
 `decode` (token ids → text, special tokens kept: `PromptBuilder.decode`),
 `prompt_ids` (question → prompt ids: `PromptBuilder.prompt_ids`) and
-`thinking_ids` (trajectory key → that trajectory's thinking ids, e.g. from
-replaying its `SampleMachine` over the stored generations). A cell's thinking
-is its trajectory cut at `thinking_tokens` tokens, so its exact text is
-`decode(thinking_ids(trajectory)[:thinking_tokens])`. Without them,
-`prompt_text` is empty (null) and `thinking_text` is the stored trajectory
-text (trajectories.jsonl) for cells that hold the whole trajectory, null
-for cells cut shorter. Cells without a verdict have null verdict columns.
+`thinking_ids` (a stored cell → the `thinking_tokens` ids the model saw before
+its answer, or None where unknown: `replay.RunReplay.thinking_ids`, which
+replays the sample's machine over the stored generations; they are not always
+a prefix of the trajectory's final ids, as a re-tokenized Wait may change
+earlier ids). Without them, `prompt_text` and `thinking_ids` are null and
+`thinking_text` is the stored trajectory text (trajectories.jsonl) for cells
+that hold the whole trajectory, null for cells cut shorter. Cells without a
+verdict have null verdict columns.
 
 Memory: cells are streamed; the problems, the verdicts (key → verdict) and the
 byte offset of each trajectory are held; rows are written in chunks.
@@ -22,9 +23,8 @@ byte offset of each trajectory are held; rows are written in chunks.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +36,7 @@ from evalscale.records import cell_key
 from evalscale.store import CELLS, PROBLEMS, TRAJECTORIES, VERDICTS, iter_jsonl
 
 Decode = Callable[[Sequence[int]], str]
+CellThinking = Callable[[Mapping[str, Any]], Sequence[int] | None]  # a stored cell -> its thinking ids
 CHUNK_ROWS = 5000
 EXPORT_DIR = "export"
 SCHEMA = pa.schema(
@@ -49,6 +50,7 @@ SCHEMA = pa.schema(
         ("gold", pa.string()),
         ("prompt_text", pa.string()),
         ("thinking_text", pa.string()),
+        ("thinking_ids", pa.list_(pa.int64())),
         ("thinking_tokens", pa.int64()),
         ("end_reason", pa.string()),
         ("waits_used", pa.int64()),
@@ -101,7 +103,7 @@ def iter_export_rows(
     *,
     decode: Decode | None = None,
     prompt_ids: Callable[[str], Sequence[int]] | None = None,
-    thinking_ids: Callable[[str], Sequence[int]] | None = None,
+    thinking_ids: CellThinking | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The export rows of a run, one per stored cell (keys EXPORT_COLUMNS); see the module docstring for
     which texts need `decode`, `prompt_ids` and `thinking_ids`."""
@@ -109,8 +111,7 @@ def iter_export_rows(
     problems = {record["id"]: record for record in iter_jsonl(run_dir / PROBLEMS)}
     verdicts = {record["key"]: record for record in iter_jsonl(run_dir / VERDICTS)}  # a re-grade wins
     prompts: dict[str, str | None] = {}
-    ids_of = functools.lru_cache(maxsize=64)(thinking_ids) if thinking_ids and decode else None
-    trajectories = None if ids_of else _Trajectories(run_dir / TRAJECTORIES)
+    trajectories = _Trajectories(run_dir / TRAJECTORIES)
     try:
         for cell in iter_jsonl(run_dir / CELLS):
             problem = problems.get(cell["problem_id"], {})
@@ -121,10 +122,13 @@ def iter_export_rows(
             key = cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"])
             verdict = verdicts.get(key, {})
             cut = int(cell["thinking_tokens"])
-            if ids_of and decode:
-                thinking = decode(list(ids_of(cell["trajectory"]))[:cut])
-            else:
-                thinking = trajectories.whole_text(cell["trajectory"], cut) if trajectories else None
+            rebuilt = thinking_ids(cell) if thinking_ids else None
+            ids = list(rebuilt) if rebuilt is not None and decode and len(rebuilt) == cut else None
+            thinking = (
+                decode(ids)
+                if ids is not None and decode
+                else trajectories.whole_text(cell["trajectory"], cut)
+            )
             yield {
                 "key": key,
                 "problem_id": cell["problem_id"],
@@ -135,6 +139,7 @@ def iter_export_rows(
                 "gold": problem.get("gold"),
                 "prompt_text": prompts[cell["problem_id"]],
                 "thinking_text": thinking,
+                "thinking_ids": ids,
                 "thinking_tokens": cut,
                 "end_reason": cell["end_reason"],
                 "waits_used": cell["waits_used"],
@@ -146,8 +151,7 @@ def iter_export_rows(
                 "trajectory": cell["trajectory"],
             }
     finally:
-        if trajectories:
-            trajectories.close()
+        trajectories.close()
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,7 @@ def write_export(
     *,
     decode: Decode | None = None,
     prompt_ids: Callable[[str], Sequence[int]] | None = None,
-    thinking_ids: Callable[[str], Sequence[int]] | None = None,
+    thinking_ids: CellThinking | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Export:
     """Write `iter_export_rows(run_dir, ...)` to samples.jsonl and samples.parquet in `out` (default
