@@ -62,6 +62,6 @@ def plot_flips(flips: pd.DataFrame) -> Figure:
                 Line2D([], [], marker="o", color="black", linestyle="none", markersize=3, label="net"),
             ],
             loc="outside upper center",
-            ncol=4,
+            ncol=2,  # four keys do not fit one column's width
         )
     return figure
