@@ -134,9 +134,12 @@ def environment_of(manifest: Mapping[str, Any]) -> dict[str, Any]:
     recorded = manifest.get(ENVIRONMENT)
     if recorded is None:
         engine = (manifest.get("config") or {}).get("engine") or {}
-        recorded = collect_environment(str(engine.get("backend")), engine) | {
+        recorded = {
             "versions": manifest.get("versions") or {},
-            "attention_backend": None,
+            "backend": engine.get("backend"),
+            "tensor_parallel_size": int(engine.get("tensor_parallel_size") or 1),
+            "dtype": engine.get("dtype"),
+            "prefix_caching": engine.get("enable_prefix_caching"),
         }
     versions = recorded.get("versions") or {}
     return {

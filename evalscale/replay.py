@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from evalscale.config import load_config
+from evalscale.config import ConfigError, load_config
 from evalscale.forcing import Grid, Request, Result, SampleMachine
 from evalscale.models import load_tokenizer, resolve_model_path
 from evalscale.plan import SweepPlan
-from evalscale.prompting import PromptBuilder
+from evalscale.prompting import ProfileError, PromptBuilder
 from evalscale.records import Problem
 from evalscale.store import GENERATIONS, PROBLEMS, GenerationReader, StoreError, iter_records, read_manifest
 
@@ -35,7 +35,8 @@ def stored_plan(run_dir: Path) -> SweepPlan:
     """The plan of a stored run: its config from the manifest, its problems from problems.jsonl, its
     prompts rebuilt with the model's tokenizer (the manifest's model_path, else the config's model).
 
-    ConfigError when the tokenizer cannot be loaded; StoreError when the manifest holds no config.
+    ConfigError when the config or tokenizer cannot serve (it cannot be loaded, or does not give the
+    prompt texts back); StoreError when the manifest holds no config.
     """
     manifest = read_manifest(run_dir)
     if not manifest.get("config"):
@@ -45,9 +46,12 @@ def stored_plan(run_dir: Path) -> SweepPlan:
     if not model_path or (Path(model_path).is_absolute() and not Path(model_path).exists()):
         model_path = resolve_model_path(config.model)  # the folder moved: the config's model
     profile = config.model.profile
-    builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
     problems = list(iter_records(run_dir / PROBLEMS, Problem))
-    prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
+    try:
+        builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
+        prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
+    except ProfileError as error:  # the tokenizer does not give the run's texts back
+        raise ConfigError(str(error)) from error
     return SweepPlan(config, str(model_path), problems, prompts, builder, Path(run_dir))
 
 
