@@ -38,7 +38,6 @@ ENGINE_FIELDS = (
     "attention_backend",
     "prefix_caching",
     "server",
-    "server_version",
 )
 _BACKEND_IN_INSPECTION = re.compile(r"backend=(\w+)")
 

@@ -117,15 +117,10 @@ class OpenAIServerBackend:
         return results
 
     def environment(self) -> dict[str, Any]:
-        """What the client can know of the server: its address and, when it answers `GET /version`
-        (vLLM's server does), its version; the device stays unknown ("server")."""
-        api_root = self.url.removesuffix("/completions")
-        try:
-            response = self._call(self._client.get(f"{api_root.removesuffix('/v1')}/version", timeout=5.0))
-            version = response.json().get("version") if response.status_code == 200 else None
-        except Exception:  # no such endpoint, or not JSON: the version stays unknown
-            version = None
-        return {"device": "server", "server": api_root, "server_version": version}
+        """What the client knows of the server without asking it: its address (the device, versions and
+        attention backend are the server's, unknown here: "server"). No request is sent, so the
+        server sees the run's requests only."""
+        return {"device": "server", "server": self.url.removesuffix("/completions")}
 
     def close(self) -> None:
         """Cancel what is in flight, close the connections and stop the loop thread."""
