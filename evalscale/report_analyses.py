@@ -76,7 +76,7 @@ SAMPLES_SHOWN = {
     "half_width_floor": "± floor",
     "samples_needed": "samples/problem",
     "samples_needed_fixed_problems": "samples (problems fixed)",
-    "problems_needed": "problems",
+    "problems_needed": "problems needed",
 }
 SAMPLES_FORMATS = {"samples_needed": ".0f"}  # whole samples, also when read back from the CSV
 
@@ -184,8 +184,9 @@ def samples_needed_section(cells: pd.DataFrame, out: Path, ci_width: float) -> l
         "± now: the CI half-width of the cell's accuracy from its per-problem variance (between and within "
         "problems); ± floor: the half-width with infinitely many samples per problem. samples/problem: the "
         f"samples (or seeds) per problem that bring it to ±{ci_width:g} ('-': the floor is above it, only "
-        "more problems help: see problems); samples (problems fixed): the same for the run-to-run spread "
-        "on these very problems. `evalscale report RUN ci_width=H` sets the half-width (samples_needed.csv).",
+        "more problems help: see problems needed); samples (problems fixed): the same for the run-to-run "
+        "spread on these very problems. `evalscale report RUN ci_width=H` sets the half-width "
+        "(samples_needed.csv).",
     )
 
 
