@@ -10,6 +10,7 @@ Each side is named by what sets it apart from the other (`extension=Hmm`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,8 +222,11 @@ def area_sentence(result: Comparison) -> str:
     )
 
 
-def write_comparison(result: Comparison, path_a: Path, path_b: Path, out: Path) -> None:
-    """compare.csv, compare.png/.pdf and compare.md into `out`."""
+def write_comparison(
+    result: Comparison, path_a: Path, path_b: Path, out: Path, sections: Sequence[str] = ()
+) -> None:
+    """compare.csv, compare.png/.pdf and compare.md into `out`; `sections` are Markdown lines added at
+    the end of compare.md (the drift check's)."""
     out.mkdir(parents=True, exist_ok=True)
     result.deltas.to_csv(out / "compare.csv", index=False)
     on_curve = result.deltas[result.deltas["control"] != "grid"]
@@ -246,5 +250,6 @@ def write_comparison(result: Comparison, path_a: Path, path_b: Path, out: Path) 
         "",
         markdown_table(result.deltas, DELTA_SHOWN),
         "",
+        *sections,
     ]
     (out / "compare.md").write_text("\n".join(lines), encoding="utf-8")

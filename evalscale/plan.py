@@ -55,30 +55,42 @@ class SweepPlan:
     def machines(self, done: Collection[str]) -> Iterator[SampleMachine]:
         """One machine per (problem, sample) in shared mode, per (problem, sample, cell) otherwise;
         `done` holds the keys of cells stored already, which the machines skip."""
-        run = self.config.run
-        shared = run.mode == "shared"
+        shared = self.config.run.mode == "shared"
         groups = (
             [self.grid]
             if shared
             else [Grid((cap,), (waits,), self.grid.min_thinking) for cap, waits in self.grid.cells]
         )
         for problem in self.problems:
-            for sample in range(run.samples):
+            for sample in range(self.config.run.samples):
                 for grid in groups:
-                    yield SampleMachine(
-                        problem_id=problem.id,
-                        sample=sample,
-                        prompt_ids=self.prompts[problem.id],
-                        grid=grid,
-                        ids=self.builder.ids,
-                        max_answer_tokens=self.profile.max_answer_tokens,
-                        run_seed=run.seed,
-                        mode=run.mode,
-                        decode=self.builder.decode,
-                        extend=self.builder.extend,
-                        tag="" if shared else f"/C{grid.caps[0]}W{grid.waits[0]}",
+                    yield self.machine(
+                        problem.id,
+                        sample,
+                        grid,
                         done_cells=[c for c in grid.cells if cell_key(problem.id, sample, *c) in done],
                     )
+
+    def machine(
+        self, problem_id: str, sample: int, grid: Grid, done_cells: Collection[tuple[int, int]] = ()
+    ) -> SampleMachine:
+        """The forcing machine of one sample over `grid` (the plan's grid in shared mode, one cell
+        otherwise: its trajectory key then carries the cell)."""
+        run = self.config.run
+        return SampleMachine(
+            problem_id=problem_id,
+            sample=sample,
+            prompt_ids=self.prompts[problem_id],
+            grid=grid,
+            ids=self.builder.ids,
+            max_answer_tokens=self.profile.max_answer_tokens,
+            run_seed=run.seed,
+            mode=run.mode,
+            decode=self.builder.decode,
+            extend=self.builder.extend,
+            tag="" if run.mode == "shared" else f"/C{grid.caps[0]}W{grid.waits[0]}",
+            done_cells=done_cells,
+        )
 
 
 def make_plan(config: SweepConfig) -> SweepPlan:

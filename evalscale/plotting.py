@@ -262,18 +262,25 @@ def series_labels(points: pd.DataFrame) -> dict[str, str]:
 
 
 def plot_scaling(
-    curve: pd.DataFrame, styles: dict[str, SeriesStyle], reference: pd.DataFrame | None = None
+    curve: pd.DataFrame,
+    styles: dict[str, SeriesStyle],
+    reference: pd.DataFrame | None = None,
+    lengths: pd.DataFrame | None = None,
 ) -> Figure:
     """Accuracy against mean thinking tokens: a panel per task, a line per series, 95% CI bands.
 
     `curve` holds the scaling-curve rows of a summary (see analysis.curve);
-    `reference` optional points (analysis.reference.read_reference) drawn in grey.
+    `reference` optional points (analysis.reference.read_reference) drawn in grey;
+    `lengths` optional thinking-token quartiles per cell (analysis.lengths.thinking_quartiles),
+    drawn as a bar through each point from its 25th to its 75th percentile.
     """
     tasks = sorted(curve["task"].unique())
     with paper_style():
         figure, axes = _panels(tasks)
         for (model, task), points in curve.groupby(["model", "task"]):
             style = styles[str(model)]
+            if lengths is not None:
+                _draw_lengths(axes[str(task)], points.merge(lengths, on=LENGTH_KEYS), style)
             _draw_curve(axes[str(task)], points, "mean_thinking_tokens", style, style.linestyle)
         matched = {task: for_task(reference, task) for task in tasks}
         for task, points in matched.items():
@@ -282,8 +289,41 @@ def plot_scaling(
         overlaid = any(not points.empty for points in matched.values())
         kinds = [k for k in ("cap", "wait") if (curve["control"] == k).any()] + ["reference"] * overlaid
         names = {**KIND_NAMES, "reference": _reference_name(reference)}
-        _legend(figure, _series_handles(styles, series_labels(curve)) + _marker_handles(kinds, names))
+        handles = _series_handles(styles, series_labels(curve)) + _marker_handles(kinds, names)
+        _legend(figure, handles + ([_lengths_key()] if lengths is not None else []))
     return figure
+
+
+LENGTH_KEYS = ["model", "task", "cap", "waits"]
+LENGTH_BAR = {"linewidth": 3.0, "alpha": 0.3, "capstyle": "butt"}
+
+
+def _draw_lengths(ax: Axes, points: pd.DataFrame, style: SeriesStyle) -> None:
+    """A translucent bar through each point from its 25th to its 75th thinking-token percentile (at
+    least one token: the axis is logarithmic), with a tick at the median."""
+    low, high = points["tokens_q25"].clip(lower=1), points["tokens_q75"].clip(lower=1)
+    ax.hlines(points["accuracy"], low, high, color=style.color, zorder=1, **LENGTH_BAR)
+    ax.plot(
+        points["tokens_median"].clip(lower=1),
+        points["accuracy"],
+        linestyle="none",
+        marker="|",
+        color=style.color,
+        alpha=0.6,
+        markersize=5,
+    )
+
+
+def _lengths_key() -> Line2D:
+    """The legend key of the length bars."""
+    return Line2D(
+        [],
+        [],
+        color=KEY_COLOR,
+        linewidth=LENGTH_BAR["linewidth"],
+        alpha=LENGTH_BAR["alpha"],
+        label="thinking tokens 25%-75%",
+    )
 
 
 def _reference_name(reference: pd.DataFrame | None) -> str:

@@ -3,7 +3,9 @@
 Writes into the out folder: summary.csv (one row per model, task, cap, waits),
 metrics.csv (Control, Scaling, Performance per model and task), parallel.csv
 (majority vote, when runs have several samples), scaling.png/.pdf,
-parallel.png/.pdf, and report.md showing them together. Series are named by
+parallel.png/.pdf, the analyses of `report_analyses` (overthinking, answer
+flips, censoring, thinking lengths, samples needed: their CSVs and flips.png),
+and report.md showing them together. Series are named by
 the config values that set them apart (analysis.labels), by their config's
 `label`, or by the caller's names (`labels=` on the command line).
 """
@@ -20,6 +22,7 @@ from matplotlib.figure import Figure
 
 from evalscale import analysis, plotting
 from evalscale.analysis import metrics
+from evalscale.analysis.lengths import thinking_quartiles
 from evalscale.analysis.reference import read_reference
 
 SUMMARY_SHOWN = {
@@ -129,12 +132,17 @@ def write_report(
     out: Path | None = None,
     reference_path: Path | None = None,
     names: Sequence[str] | None = None,
+    ci_width: float | None = None,
 ) -> Path:
     """Write the report of the runs under `paths` into `out` (default: reports/NAME); returns report.md.
 
     `names` (one per path) label the series. Warnings (interrupted runs, cells
-    with many unanswered samples) go to stderr too.
+    with many unanswered samples, runs made under different environments) go
+    to stderr too. `ci_width`: the CI half-width (± accuracy points) the
+    samples-needed section aims at (default `report_analyses.DEFAULT_CI_WIDTH`).
     """
+    from evalscale import report_analyses  # it uses markdown_table from here
+
     reference = read_reference(reference_path) if reference_path else None  # a bad file fails before grading
     runs = analysis.load_runs(paths, grader=analysis.default_grader(), names=names)
     title = report_name(runs, paths)
@@ -143,13 +151,15 @@ def write_report(
     curve = analysis.curve(summary)
     scaling = analysis.scaling_metrics(summary, runs)
     parallel = analysis.parallel_scaling(runs.cells)
-    notes = analysis.warnings(summary, runs)
+    notes = analysis.warnings(summary, runs) + report_analyses.environment_warnings(runs)
     partial = partial_note(runs)
     out.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out / "summary.csv", index=False)
     scaling.to_csv(out / "metrics.csv", index=False)
     styles = plotting.series_styles(sorted(summary["model"].unique()))
-    plotting.save_figure(marked(plotting.plot_scaling(curve, styles, reference), partial), out, "scaling")
+    lengths = thinking_quartiles(runs.cells)
+    scaling_figure = plotting.plot_scaling(curve, styles, reference, lengths=lengths)
+    plotting.save_figure(marked(scaling_figure, partial), out, "scaling")
     lines = [
         f"# evalscale report: {title}" + (f" ({partial})" if partial else ""),
         "",
@@ -184,8 +194,8 @@ def write_report(
         "![Accuracy against average thinking tokens](scaling.png)",
         "",
         "Accuracy against average thinking tokens (log2 axis) with 95% bootstrap CIs over problems;",
-        "filled points vary the cap (no Wait), open points add Waits at the largest cap",
-        "([PDF](scaling.pdf)).",
+        "filled points vary the cap (no Wait), open points add Waits at the largest cap; the bar through",
+        "each point spans its samples' 25%-75% thinking tokens ([PDF](scaling.pdf)).",
         "",
     ]
     base = analysis.parallel_base(summary, parallel)
@@ -223,6 +233,9 @@ def write_report(
         ),
         "",
     ]
+    lines += report_analyses.analysis_sections(
+        runs.cells, out, report_analyses.DEFAULT_CI_WIDTH if ci_width is None else ci_width
+    )
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)

@@ -8,6 +8,7 @@ Layout of a run directory::
     cells.jsonl          one CellRecord per (problem, sample, cap, waits)
     trajectories.jsonl   one Trajectory per sample: its thinking as text, for people reading the run
     verdicts.jsonl       one Verdict per cell, written by grading
+    prompt_hashes.jsonl  one line per problem: the sha256 of its prompt ids (manifest.write_prompt_hashes)
 
 The record kinds are the dataclasses of records.py; this module owns their
 serialisation: one JSON object per line, fields in declaration order
@@ -42,6 +43,7 @@ GENERATIONS = "generations.jsonl"
 CELLS = "cells.jsonl"
 TRAJECTORIES = "trajectories.jsonl"
 VERDICTS = "verdicts.jsonl"
+PROMPT_HASHES = "prompt_hashes.jsonl"
 
 
 class StoreError(RuntimeError):
@@ -186,6 +188,53 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
         raise StoreError(f"{path} is not valid JSON ({error})") from error
 
 
+class GenerationReader:
+    """Stored generations (generations.jsonl) read back by key, one record at a time.
+
+    The first `get` indexes the file (key -> byte offset, read from each line's
+    head), so the index holds what was stored by then; each record is read
+    from disk at its offset when asked. Neither the records nor their tokens
+    are kept.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offsets: dict[str, int] | None = None
+        self._handle: IO[bytes] | None = None
+
+    def get(self, key: str) -> Result | None:
+        """The generation stored under `key`, or None; StoreError when its line is damaged."""
+        if self._offsets is None:
+            field = LEADING_FIELDS[Result]
+            self._offsets = {
+                _leading_field(self.path, number, line, field): offset
+                for number, offset, line in _lines(self.path)
+            }
+        offset = self._offsets.get(key)
+        if offset is None:
+            return None
+        if self._handle is None:
+            self._handle = self.path.open("rb")
+        self._handle.seek(offset)
+        line = self._handle.readline()
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise StoreError(
+                f"{self.path}: the stored generation {key!r} (byte {offset}) is damaged: "
+                f"{error.msg}; restore the file or use another run_dir"
+            ) from error
+        if not isinstance(record, dict) or record.get("key") != key:
+            raise StoreError(f"{self.path}: the record at byte {offset} is not {key!r}")
+        return from_json_dict(Result, record)
+
+    def close(self) -> None:
+        """Close the file if it was opened."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
 class RunStore:
     """One run directory opened for generation: what is stored, and appenders for more.
 
@@ -226,9 +275,8 @@ class RunStore:
             _cell_key_of_line(cells, number, line) for number, _, line in _lines(cells)
         )
         self.problem_ids = {record["id"] for record in iter_jsonl(run_dir / PROBLEMS)}
-        self._generation_offsets: dict[str, int] | None = None
+        self._stored_generations = GenerationReader(run_dir / GENERATIONS)
         self._trajectory_keys: frozenset[str] | None = None
-        self._reader: IO[bytes] | None = None
 
     def write_manifest(self) -> None:
         """Write the manifest atomically (temp file, then rename)."""
@@ -244,29 +292,7 @@ class RunStore:
 
     def stored_generation(self, key: str) -> Result | None:
         """The generation stored under `key` before this store opened, read from disk; else None."""
-        if self._generation_offsets is None:
-            path = self.run_dir / GENERATIONS
-            field = LEADING_FIELDS[Result]
-            self._generation_offsets = {
-                _leading_field(path, number, line, field): offset for number, offset, line in _lines(path)
-            }
-        offset = self._generation_offsets.get(key)
-        if offset is None:
-            return None
-        if self._reader is None:
-            self._reader = (self.run_dir / GENERATIONS).open("rb")
-        self._reader.seek(offset)
-        line = self._reader.readline()
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise StoreError(
-                f"{self.run_dir / GENERATIONS}: the stored generation {key!r} (byte {offset}) is damaged: "
-                f"{error.msg}; restore the file or use another run_dir"
-            ) from error
-        if not isinstance(record, dict) or record.get("key") != key:
-            raise StoreError(f"{self.run_dir / GENERATIONS}: the record at byte {offset} is not {key!r}")
-        return from_json_dict(Result, record)
+        return self._stored_generations.get(key)
 
     def add_generation(self, result: Result) -> None:
         """Store a finished backend request (keyed by its request key)."""
@@ -299,8 +325,7 @@ class RunStore:
         self.write_manifest()
         for appender in (self._generations, self._cells, self._trajectories, self._problems):
             appender.close()
-        if self._reader is not None:
-            self._reader.close()
+        self._stored_generations.close()
 
 
 def _cell_key_of(record: dict[str, Any]) -> str:
@@ -327,11 +352,16 @@ def _cell_key_of_line(path: Path, number: int, line: bytes) -> str:
 
 def describe_difference(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> str:
     """The first differing key between two nested dicts, as 'key: old -> new'."""
+    return next(iter_differences(old, new, prefix), "no visible difference")
+
+
+def iter_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every differing key between two nested dicts (keys sorted, depth first), as 'key: old -> new'."""
     for key in sorted(set(old) | set(new)):
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
         if isinstance(before, dict) and isinstance(after, dict):
-            return describe_difference(before, after, f"{prefix}{key}.")
-        return f"{prefix}{key}: {before!r} -> {after!r}"
-    return "no visible difference"
+            yield from iter_differences(before, after, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}: {before!r} -> {after!r}"

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from evalscale.backends import Backend, BackendError
 from evalscale.config import ConfigError, SweepConfig
 from evalscale.console import ENGINE_LOG, sweep_console
+from evalscale.environment import collect_environment, record_environment
 from evalscale.finish import grade_and_report
 from evalscale.live_report import LiveReport, live_report
-from evalscale.manifest import make_manifest
+from evalscale.manifest import make_manifest, write_prompt_hashes
 from evalscale.plan import SweepPlan, make_plan
 from evalscale.store import RunStore, StoreError
 from evalscale.tasks import TaskError
@@ -74,6 +75,7 @@ def generate(
     store = RunStore(plan.run_dir, make_manifest(plan))
     for problem in plan.problems:
         store.add_problem(problem)
+    write_prompt_hashes(plan.run_dir, plan.prompts)
     open_cells = sum(1 for key in plan.cell_keys() if key not in store.cell_keys)
     if open_cells == 0:
         print("generate: every cell is stored already; nothing to generate", file=console)
@@ -82,6 +84,8 @@ def generate(
     owned = backend is None
     if backend is None:
         backend = start_backend(plan, console)
+    if record_environment(store.manifest, session_environment(plan, backend)):
+        store.write_manifest()
     if live is None:
         live = live_report(plan.run_dir, run.live_report_minutes, console)
     runner = SweepRunner(backend, store, run.max_active_samples, run.progress, console=console, on_cells=live)
@@ -106,6 +110,19 @@ def generate(
             file=console,
         )
     return "complete"
+
+
+def session_environment(plan: SweepPlan, backend: Backend) -> dict[str, Any]:
+    """The environment this session generates in (environment.py): the engine config's values, and
+    what the started backend reports of itself when it can (`environment()`; a failure there costs
+    only those values)."""
+    engine = plan.config.engine
+    report = getattr(backend, "environment", None)
+    try:
+        reported = report() if callable(report) else None
+    except Exception:  # the manifest's record must never stop a sweep
+        reported = None
+    return collect_environment(engine.backend, engine.options, reported)
 
 
 def start_backend(plan: SweepPlan, console: TextIO) -> Backend:

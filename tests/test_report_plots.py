@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 from test_analysis_helpers import right_from_cap, write_run
 
 from evalscale import analysis, plotting
+from evalscale.analysis.lengths import thinking_quartiles
 from evalscale.analysis.reference import for_task
 
 
@@ -113,3 +115,25 @@ def test_reference_task_names_match_across_spellings() -> None:
     )
     assert list(for_task(reference, "gpqa_diamond")["task"]) == ["GPQA-Diamond"]
     assert for_task(None, "aime24").empty
+
+
+def test_length_bars_span_each_points_quartiles(tmp_path: Path) -> None:
+    def tokens(p: int, s: int, cap: int, w: int) -> int:
+        return min(cap, 10 * (p + 1))  # 10, 20, 30, 40 thinking tokens, cut at the cap
+
+    run = write_run(tmp_path / "run", right_from_cap(25), caps=(25, 100), tokens=tokens)
+    cells = analysis.load_runs([run]).cells
+    curve = analysis.curve(analysis.summarize(cells, n_boot=200))
+    figure = plotting.plot_scaling(
+        curve, plotting.series_styles(curve["model"]), lengths=thinking_quartiles(cells)
+    )
+    (bars,) = [c for c in figure.axes[0].collections if isinstance(c, LineCollection)]
+    spans = sorted((round(s[0][0], 2), round(s[1][0], 2)) for s in bars.get_segments())
+    # cap 25: 10, 20, 25, 25 -> quartiles 17.5 and 25; cap 100: 10..40 -> 17.5 and 32.5
+    assert spans == [(17.5, 25.0), (17.5, 32.5)]
+    assert "thinking tokens 25%-75%" in [t.get_text() for t in figure.legends[0].get_texts()]
+    assert not [
+        c
+        for c in plotting.plot_scaling(curve, plotting.series_styles(curve["model"])).axes[0].collections
+        if isinstance(c, LineCollection)
+    ], "no lengths, no bars"

@@ -3,7 +3,8 @@
 A backend is anything with `submit(request)`, `poll() -> list[Result]` (block
 until at least one submitted request finishes) and `close()`. Backends are
 named in config (`engine.backend`) and built by `make_backend` from an
-`EngineConfig`.
+`EngineConfig`. A backend may also have `environment()`: what it runs on
+(device, dtype, attention backend, ...), recorded in the run's manifest.
 """
 
 from __future__ import annotations

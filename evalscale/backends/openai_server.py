@@ -116,6 +116,12 @@ class OpenAIServerBackend:
             raise self._error
         return results
 
+    def environment(self) -> dict[str, Any]:
+        """What the client knows of the server without asking it: its address (the device, versions and
+        attention backend are the server's, unknown here: "server"). No request is sent, so the
+        server sees the run's requests only."""
+        return {"device": "server", "server": self.url.removesuffix("/completions")}
+
     def close(self) -> None:
         """Cancel what is in flight, close the connections and stop the loop thread."""
         if not self._loop.is_running():

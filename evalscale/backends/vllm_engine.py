@@ -19,6 +19,7 @@ from vllm.sampling_params import RequestOutputKind  # noqa: E402
 
 from evalscale.backends import BackendError, completion_result  # noqa: E402
 from evalscale.backends.sampling import Sampling, padding_bias  # noqa: E402
+from evalscale.environment import accelerator_count, attention_backends, cpu_device  # noqa: E402
 from evalscale.forcing import Request, Result  # noqa: E402
 
 ENGINE_DEFAULTS: dict[str, Any] = {"enable_prefix_caching": True, "disable_log_stats": True}
@@ -75,6 +76,34 @@ class VllmBackend:
             completion.stop_reason,
             self.vocab_size,
         )
+
+    def environment(self) -> dict[str, Any]:
+        """What the started engine runs on, read from it: device kind, name and count, tensor-parallel
+        size, dtype, prefix caching, and the attention implementation its model's layers use (from
+        vLLM's model inspection; None where this vLLM cannot tell)."""
+        from vllm.platforms import current_platform
+
+        config = self.engine.vllm_config
+        device = current_platform.device_type
+        if device == "cpu":
+            name, count = cpu_device()
+        else:  # vLLM names a GPU through NVML, so this process starts no CUDA context of its own
+            name, count = current_platform.get_device_name(), accelerator_count(device)
+        try:
+            inspections = self.engine.collective_rpc("get_model_inspection")
+            attention = attention_backends("\n".join(map(str, inspections)))
+        except Exception:  # an older vLLM without the inspection call: the config's choice, if any
+            attention = None
+        chosen = getattr(getattr(config, "attention_config", None), "backend", None)  # None: automatic
+        return {
+            "device": device,
+            "device_name": name,
+            "device_count": count,
+            "tensor_parallel_size": config.parallel_config.tensor_parallel_size,
+            "dtype": str(config.model_config.dtype).removeprefix("torch."),
+            "prefix_caching": bool(config.cache_config.enable_prefix_caching),
+            "attention_backend": attention or (getattr(chosen, "name", None) if chosen else None),
+        }
 
     def close(self) -> None:
         """Shut the engine down."""

@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "grade": "grade (or re-grade) the answers of stored runs",
     "report": "tables, scaling metrics and plots for stored runs",
     "compare": "paired comparison of two runs (checkpoints)",
+    "export": "one row per sample and cell to samples.jsonl / .parquet",
     "tasks": "list tasks with problem counts and data sources",
     "train-toy": "train (or retrain) the embedded toy reasoner",
 }

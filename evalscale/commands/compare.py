@@ -1,7 +1,10 @@
 """`evalscale compare RUN_A RUN_B [out=reports/NAME] [labels=A,B]`: paired comparison of two runs.
 
 Prints the per-cell table and the difference in area under the curve, and writes compare.csv,
-compare.md and compare.png/.pdf (see `evalscale.compare`).
+compare.md and compare.png/.pdf (see `evalscale.compare`). For two runs of one model and task it
+adds the drift check (`evalscale.drift`): per sample, the first token where their generations
+diverge (divergence.csv; "0 of N samples diverge" for the same config in the same environment),
+and whether their prompt ids and environments differ.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from evalscale import analysis
 from evalscale.commands import UsageError, run_command, run_dirs_and_options, split_labels
 from evalscale.compare import DELTA_SHOWN, area_sentence, compare, write_comparison
+from evalscale.drift import drift_check, write_divergence
 from evalscale.report import markdown_table, safe_name
 from evalscale.store import StoreError
 
@@ -31,9 +35,16 @@ def _compare(argv: list[str]) -> int:
     result = compare(path_a, path_b, names=(names[0], names[1]) if names else None)
     default = Path("reports") / safe_name(f"compare-{result.task}-{result.label_a}-vs-{result.label_b}")
     out = Path(options.get("out") or default)
-    write_comparison(result, path_a, path_b, out)
+    drift = drift_check(path_a, path_b)
+    written = write_divergence(drift, out)
+    csv_note = [f"Per sample: {written.name}."] if written else []
+    write_comparison(
+        result, path_a, path_b, out, sections=["## Drift check", "", *drift.lines, *csv_note, ""]
+    )
     print(f"A: {result.label_a}  B: {result.label_b}  task: {result.task}")
     print(markdown_table(result.deltas, DELTA_SHOWN))
     print(area_sentence(result))
-    print(f"wrote {out / 'compare.md'}")
+    for line in drift.lines:
+        print(line)
+    print(f"wrote {out / 'compare.md'}" + (f" and {written}" if written else ""))
     return 0

@@ -1,0 +1,95 @@
+"""The points of each scaling curve in budget order, and paired per-problem changes between two points.
+
+A series' curve (`model`, `task`) is its cap-controlled points (waits = 0, caps
+ascending) followed by its Wait-controlled points (waits = 1, 2, ... at the
+series' largest cap), the same points `tables.summarize` marks "cap" and
+"wait". In shared mode every cell of a sample is a prefix of one trajectory,
+so along this order each sample's thinking only grows: a step is "more budget
+for the same samples". Accuracies are in percentage points; a problem weighs
+the same whatever its number of samples (as in `tables`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evalscale.analysis.stats import N_BOOT, bootstrap_ci
+from evalscale.analysis.tables import CELL, SERIES
+
+POINT = ["cap", "waits"]
+NO_ANSWER_REASONS = ("no_answer", "ambiguous")  # the grader found no single answer: `extracted` is None
+
+
+def curve_points(cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per curve point: model, task, cap, waits, control ("cap"/"wait"), position (0, 1, ...).
+
+    Grid cells (waits > 0 below the series' largest cap) are left out.
+    """
+    points = cells[CELL].drop_duplicates()
+    largest = points.groupby(SERIES)["cap"].transform("max")
+    points = points[(points["waits"] == 0) | (points["cap"] == largest)]
+    points = points.sort_values([*SERIES, "waits", "cap"]).reset_index(drop=True)
+    points["control"] = points["waits"].map(lambda waits: "cap" if waits == 0 else "wait")
+    points["position"] = points.groupby(SERIES).cumcount()
+    return points[[*CELL, "control", "position"]]
+
+
+def iter_curves(cells: pd.DataFrame) -> Iterator[tuple[str, str, list[pd.DataFrame], pd.DataFrame]]:
+    """Per series: model, task, the cells of each curve point in budget order, and those points' rows."""
+    points = curve_points(cells)
+    for (model, task), steps in points.groupby(SERIES, sort=True):
+        series = cells[(cells["model"] == model) & (cells["task"] == task)]
+        groups = dict(iter(series.groupby(POINT)))
+        yield (
+            str(model),
+            str(task),
+            [groups[(cap, waits)] for cap, waits in steps[POINT].itertuples(index=False)],
+            steps,
+        )
+
+
+def problem_accuracy(cells: pd.DataFrame) -> pd.Series:
+    """Accuracy (%) of each problem over its samples, by problem_id (sorted)."""
+    return 100.0 * cells.groupby("problem_id", sort=True)["correct"].mean()
+
+
+def point_accuracy(cells: pd.DataFrame) -> float:
+    """Accuracy (%) of one point: the mean over problems of each problem's mean over its samples."""
+    return float(problem_accuracy(cells).mean())
+
+
+@dataclass(frozen=True)
+class PairedChange:
+    """Accuracy after minus before (points) over the problems present at both, with a 95% bootstrap CI."""
+
+    n_problems: int
+    change: float
+    ci_low: float
+    ci_high: float
+
+
+def paired_change(
+    before: pd.DataFrame, after: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0
+) -> PairedChange:
+    """The paired change in accuracy between the cells of two points, resampling problems.
+
+    Per problem the difference of its accuracies at the two points; the CI
+    is `stats.bootstrap_ci` of their mean (the same draws of problems for both
+    points, so it is paired). Problems missing at either point are left out.
+    """
+    a, b = problem_accuracy(before), problem_accuracy(after)
+    shared = a.index.intersection(b.index).sort_values()
+    diffs = (b[shared] - a[shared]).to_numpy(dtype=float)
+    low, high = bootstrap_ci(diffs, n_boot, seed)
+    return PairedChange(len(diffs), float(diffs.mean()) if len(diffs) else math.nan, low, high)
+
+
+def point_label(cap: int, waits: int) -> str:
+    """A curve point in words: "cap 512", "cap 8192 + 2 Waits"."""
+    if not waits:
+        return f"cap {cap}"
+    return f"cap {cap} + {waits} Wait{'s' if waits > 1 else ''}"

@@ -1,0 +1,107 @@
+"""Answer flips between consecutive points of each scaling curve: does more budget fix answers or break them?
+
+Steps follow the curve in budget order (`curve_steps`): cap steps along
+waits = 0, then Wait steps at the largest cap (cap C → C + 1 Wait → C + 2 Waits).
+The unit is the (problem, sample) pair present at both points: in shared
+mode its two cells are prefixes of one trajectory, so a flip is one
+trajectory's answer changing when it was given more budget. With one sample
+per problem a pair is a problem.
+
+Per step: counts of pairs right at both, wrong at both, wrong → right and
+right → wrong; answer → no answer and no answer → answer (no answer: the
+grader extracted none, reason `no_answer` or `ambiguous`; these pairs are
+also counted as wrong at that point). Two tests of "no change":
+`mcnemar_p`, the exact McNemar test (two-sided binomial test of wrong → right
+among the discordant pairs, p = 1/2), which assumes independent pairs (exact
+with one sample per problem; with several samples of a problem it is
+optimistic), and `accuracy_change` with a 95% paired bootstrap CI over
+problems, which keeps a problem's samples together.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from scipy.stats import binomtest
+
+from evalscale.analysis.curve_steps import NO_ANSWER_REASONS, iter_curves, paired_change
+from evalscale.analysis.stats import N_BOOT
+
+PAIR = ["problem_id", "sample"]
+FLIP_COLUMNS = [
+    "model",
+    "task",
+    "step",
+    "kind",
+    "from_cap",
+    "from_waits",
+    "to_cap",
+    "to_waits",
+    "n_pairs",
+    "n_problems",
+    "both_right",
+    "both_wrong",
+    "wrong_to_right",
+    "right_to_wrong",
+    "answer_to_none",
+    "none_to_answer",
+    "net",
+    "mcnemar_p",
+    "accuracy_change",
+    "ci_low",
+    "ci_high",
+]
+
+
+def answer_flips(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+    """One row per step between consecutive curve points of each series (columns FLIP_COLUMNS).
+
+    `step` numbers the steps of a series from 1; `kind` is "cap" (a larger
+    cap, no Waits) or "wait" (one more Wait at the largest cap); `net` is
+    wrong → right minus right → wrong; `accuracy_change` (points) is over the
+    `n_problems` problems present at both points.
+    """
+    rows = []
+    for model, task, points, steps in iter_curves(cells):
+        for step in range(1, len(points)):
+            before, after = points[step - 1], points[step]
+            columns = [*PAIR, "correct", "reason"]
+            pairs = before[columns].merge(after[columns], on=PAIR, how="inner", suffixes=("_a", "_b"))
+            right_a, right_b = pairs["correct_a"].astype(bool), pairs["correct_b"].astype(bool)
+            answered_a = ~pairs["reason_a"].isin(NO_ANSWER_REASONS)
+            answered_b = ~pairs["reason_b"].isin(NO_ANSWER_REASONS)
+            fixed, broken = int((~right_a & right_b).sum()), int((right_a & ~right_b).sum())
+            change = paired_change(before, after, n_boot, seed)
+            rows.append(
+                {
+                    "model": model,
+                    "task": task,
+                    "step": step,
+                    "kind": "cap" if steps.iloc[step]["waits"] == 0 else "wait",
+                    "from_cap": int(steps.iloc[step - 1]["cap"]),
+                    "from_waits": int(steps.iloc[step - 1]["waits"]),
+                    "to_cap": int(steps.iloc[step]["cap"]),
+                    "to_waits": int(steps.iloc[step]["waits"]),
+                    "n_pairs": len(pairs),
+                    "n_problems": change.n_problems,
+                    "both_right": int((right_a & right_b).sum()),
+                    "both_wrong": int((~right_a & ~right_b).sum()),
+                    "wrong_to_right": fixed,
+                    "right_to_wrong": broken,
+                    "answer_to_none": int((answered_a & ~answered_b).sum()),
+                    "none_to_answer": int((~answered_a & answered_b).sum()),
+                    "net": fixed - broken,
+                    "mcnemar_p": mcnemar_exact(fixed, broken),
+                    "accuracy_change": change.change,
+                    "ci_low": change.ci_low,
+                    "ci_high": change.ci_high,
+                }
+            )
+    return pd.DataFrame(rows, columns=FLIP_COLUMNS)
+
+
+def mcnemar_exact(wrong_to_right: int, right_to_wrong: int) -> float:
+    """Two-sided exact McNemar p-value of the discordant counts (1.0 when there are none)."""
+    discordant = wrong_to_right + right_to_wrong
+    if discordant == 0:
+        return 1.0
+    return float(binomtest(wrong_to_right, discordant, 0.5, alternative="two-sided").pvalue)
