@@ -1,4 +1,4 @@
-"""The report's analyses of a curve (issue 19): overthinking, answer flips, censoring, thinking lengths,
+"""The report's analyses of a curve: overthinking, answer flips, censoring, thinking lengths,
 samples needed, and the runs' environments.
 
 Each analysis is computed by its function in `evalscale.analysis` and lands in
