@@ -2,7 +2,8 @@
 
 The package ships the toy reasoner trained from seed 0 with the default recipe (a few MB, in
 `evalscale/toy/weights/`), so the first sweep needs no training; tests/test_toy_retrain.py checks
-that retraining it reproduces the same scaling curve. Other seeds or recipes, and
+that retraining it gives a scaling curve like the shipped one (the weights themselves differ between
+CPU types, whose float reductions differ). Other seeds or recipes, and
 `evalscale train-toy force=true`, train into the cache, which then takes precedence.
 """
 
