@@ -8,6 +8,7 @@ nothing is downloaded; evalscale itself, its configs and task YAMLs come from th
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,12 +20,23 @@ from engine import DATA_DIR, REPO
 
 pytestmark = pytest.mark.engine
 
+SOURCES = ("pyproject.toml", "README.md", "evalscale", "conf", "tasks")  # what the wheel is built from
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtual environment holding the wheel of this checkout (and nothing else of evalscale's)."""
     root = tmp_path_factory.mktemp("wheel")
-    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(REPO)]
+    source = (
+        root / "source"
+    )  # a copy: building in place leaves build/ behind, whose stale files a later wheel takes
+    source.mkdir()
+    for name in SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(REPO / name, source / name)
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(source)]
     subprocess.run([*build, "-w", str(root / "dist")], check=True, timeout=600, cwd=root)
     (wheel,) = (root / "dist").glob("evalscale-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
