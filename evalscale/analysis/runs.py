@@ -34,7 +34,11 @@ CELL_COLUMNS = [
     "thinking_tokens",
     "answer_tokens",
     "end_reason",
+    "condition",
+    "tries",
 ]
+# The optional cell fields of methods other than budget forcing (records.CellRecord), as read when absent.
+OPTIONAL_CELL_FIELDS = {"condition": None, "tries": None}
 VERDICT_COLUMNS = ["correct", "extracted", "reason"]
 
 
@@ -58,6 +62,7 @@ class RunInfo:
     series: str = ""
     variant: dict[str, Any] = field(default_factory=dict, compare=False)  # see labels.variant
     label: str | None = None  # the series name the run's config or the caller gives it
+    method: dict[str, Any] = field(default_factory=dict, compare=False)  # its method node; {}: budget forcing
 
     @property
     def partial(self) -> bool:
@@ -77,6 +82,10 @@ class Runs:
         ranges = {r.control_range for r in self.runs if r.series == model and r.task == task}
         ranges.discard(None)
         return ranges.pop() if len(ranges) == 1 else None
+
+    def method(self, model: str, task: str) -> dict[str, Any]:
+        """The method node (conf/method/) of a series' runs: {"name": ...} ({} for budget forcing)."""
+        return next((r.method for r in self.runs if r.series == model and r.task == task), {})
 
 
 Grader = Callable[[Path], Iterable[Verdict]]
@@ -130,9 +139,14 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
     if missing:
         raise AnalysisError(f"{run_dir}: manifest.json lacks {', '.join(missing)}")
     cells = _columns(
-        ({"key": cell_key(*(r[c] for c in KEY_COLUMNS)), **r} for r in iter_jsonl(run_dir / CELLS)),
+        (
+            {**OPTIONAL_CELL_FIELDS, **r, "key": cell_key(*(r[c] for c in KEY_COLUMNS), r.get("condition"))}
+            for r in iter_jsonl(run_dir / CELLS)
+        ),
         ["key", *CELL_COLUMNS],
     )
+    cells["condition"] = cells["condition"].fillna("")  # "" where a cell has none (budget forcing)
+    cells["tries"] = pd.to_numeric(cells["tries"])  # NaN where a cell has none (not rejection sampling)
     frame = cells.merge(_verdicts(run_dir, cells["key"], grader), on="key", how="left", validate="one_to_one")
     frame["correct"] = frame["correct"].astype(bool)
     frame["disagrees"] = _disagreements(run_dir, frame)
@@ -150,6 +164,7 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
         control_range=(float(control[0]), float(control[1])) if control else None,
         variant=labels.variant(config, str(manifest["model"]), str(manifest.get("mode", ""))),
         label=str(config["label"]) if config.get("label") is not None else None,
+        method=dict(config.get("method") or {}),
     )
     return info, frame
 
