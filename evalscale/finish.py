@@ -82,5 +82,6 @@ def best_accuracy(report_dir: Path) -> str:
         waits = f", {row.best_waits} Wait{'s' * (row.best_waits != 1)}" if row.best_waits else ""
         where = f"{row.model}/{row.task}: " if len(metrics) > 1 else ""
         cell = f"{condition} prompt" if isinstance(condition, str) else f"cap {row.best_cap}{waits}"
+        cell = "no thinking" if row.best_cap == 0 and tokens == 0 else cell
         phrases.append(f"{where}{row.performance:.1f}% accuracy at {tokens:.0f} thinking tokens ({cell})")
     return "; ".join(phrases)

@@ -234,14 +234,15 @@ def _label_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[tupl
 
 
 def _group_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[list[int]]:
-    """Runs (by index) that form one series: shards of one config; configs of one (model, task) whose
-    cells do not overlap (one curve from several runs); else each config alone."""
+    """Runs (by index) that form one series: shards of one config; configs of one (model, task, method)
+    whose cells do not overlap (one curve from several runs); else each config alone."""
     by_config: dict[tuple[str, str, str], list[int]] = {}
     for index, info in enumerate(infos):
         by_config.setdefault((info.model, info.task, info.config_hash), []).append(index)
-    by_curve: dict[tuple[str, str], list[list[int]]] = {}
+    by_curve: dict[tuple[str, str, str], list[list[int]]] = {}
     for (model, task, _), members in by_config.items():
-        by_curve.setdefault((model, task), []).append(members)
+        method = str(infos[members[0]].method.get("name") or "budget_forcing")  # methods never join
+        by_curve.setdefault((model, task, method), []).append(members)
     series: list[list[int]] = []
     for configs in by_curve.values():
         key_sets = [set().union(*(set(frames[i]["key"]) for i in members)) for members in configs]

@@ -258,7 +258,8 @@ def warnings(summary: pd.DataFrame, runs: Runs) -> list[str]:
     high = summary[summary["no_answer_rate"] > NO_ANSWER_WARN]
     notes += [
         f"{row.model}/{row.task} cap={row.cap} waits={row.waits}: "
-        f"{row.no_answer_rate:.0f}% of samples have no extractable answer."
+        f"{row.no_answer_rate:.0f}% of samples have no extractable answer"
+        + (f" ({row.never_fit_share:.0f}% never fit the cap)." if row.never_fit_share > 0 else ".")
         for row in high.itertuples()
     ]
     return notes
