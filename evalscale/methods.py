@@ -401,23 +401,38 @@ class RejectionMachine:
 
     def _never_fit(self) -> CellRecord:
         draw = self.current
-        return CellRecord(
-            problem_id=draw.problem_id,
-            sample=draw.sample,
-            cap=self.point.cap,
-            waits=0,
-            mode=draw.mode,
-            waits_used=0,
-            forced_waits=0,
-            thinking_tokens=self.point.cap,
-            end_reason="never_fit",
-            answer_text="",
-            answer_tokens=0,
-            answer_finish="none",
-            trajectory=draw.trajectory_key,
-            seeds=dict(draw.seeds),
-            tries=self.tries,
-        )
+        cell = point_cell(draw, self.point, "never_fit", self.point.cap, "", 0, "none", dict(draw.seeds))
+        return dataclasses.replace(cell, tries=self.tries)
+
+
+def point_cell(
+    machine: Any,
+    point: Point,
+    end_reason: str,
+    thinking_tokens: int,
+    answer_text: str,
+    answer_tokens: int,
+    finish: str,
+    seeds: dict[str, int],
+) -> CellRecord:
+    """The cell of a point generated without a Wait (its sample and mode from `machine`)."""
+    return CellRecord(
+        problem_id=machine.problem_id,
+        sample=machine.sample,
+        cap=point.cap,
+        waits=0,
+        condition=point.condition,
+        mode=machine.mode,
+        waits_used=0,
+        forced_waits=0,
+        thinking_tokens=thinking_tokens,
+        end_reason=end_reason,  # type: ignore[arg-type]
+        answer_text=answer_text,
+        answer_tokens=answer_tokens,
+        answer_finish=finish,
+        trajectory=machine.trajectory_key,
+        seeds=seeds,
+    )
 
 
 class _OneRequestMachine:
@@ -453,6 +468,7 @@ class _OneRequestMachine:
         self._finished = done
         self.thinking: tuple[int, ...] = ()
         self.stops: list[int] = []
+        self.forced: list[int] = []
 
     @property
     def finished(self) -> bool:
@@ -472,34 +488,11 @@ class _OneRequestMachine:
 
     def cell(self, end_reason: str, answer: Sequence[int], finish: str) -> CellRecord:
         self.trajectory_done = self._finished = True
-        return CellRecord(
-            problem_id=self.problem_id,
-            sample=self.sample,
-            cap=self.point.cap,
-            waits=0,
-            mode=self.mode,
-            waits_used=0,
-            forced_waits=0,
-            thinking_tokens=len(self.thinking),
-            end_reason=end_reason,  # type: ignore[arg-type]
-            answer_text=self.decode(answer),
-            answer_tokens=len(answer),
-            answer_finish=finish,
-            trajectory=self.trajectory_key,
-            seeds={self.name: self.seed},
-        )
+        text, seeds = self.decode(answer), {self.name: self.seed}
+        return point_cell(self, self.point, end_reason, len(self.thinking), text, len(answer), finish, seeds)
 
-    def trajectory_record(self) -> Trajectory:
-        """The point's thinking as generated (NoThinking: none)."""
-        return Trajectory(
-            trajectory=self.trajectory_key,
-            problem_id=self.problem_id,
-            sample=self.sample,
-            thinking_tokens=len(self.thinking),
-            stops=self.stops,
-            forced_waits_at=[],
-            thinking_text=self.decode(self.thinking),
-        )
+    # the point's thinking as generated (NoThinking: none), recorded as budget forcing records its own
+    trajectory_record = SampleMachine.trajectory_record
 
 
 class NoThinkingMachine(_OneRequestMachine):
@@ -564,7 +557,7 @@ class NativeCapMachine(_OneRequestMachine):
 
 @dataclass(frozen=True)
 class MachineFactory:
-    """Builds the machine of one (problem, sample, point) of a method that runs a generation per point."""
+    """Builds the machines of a sweep: budget forcing's per sample, or another method's per point."""
 
     method: MethodConfig
     ids: PromptIds
@@ -576,11 +569,15 @@ class MachineFactory:
     step_end: tuple[int, ...] = ()
     markers: NativeMarkers | None = None
 
-    def machine(
-        self, problem_id: str, sample: int, point: Point, prompt_ids: Sequence[int], limit: int, done: bool
-    ) -> Any:
-        """The machine of a point; `limit` is its thinking limit, `done` whether its cell is stored."""
-        common = {
+    def forcing(
+        self, problem_id: str, sample: int, prompt_ids: Sequence[int], grid: Grid, tag: str = "", **more: Any
+    ) -> SampleMachine:
+        """Budget forcing's machine of one sample over `grid` (`more`: done_cells, seed_scope)."""
+        common = self._common(problem_id, sample, prompt_ids)
+        return SampleMachine(grid=grid, ids=self.ids, extend=self.extend, tag=tag, **common, **more)
+
+    def _common(self, problem_id: str, sample: int, prompt_ids: Sequence[int]) -> dict[str, Any]:
+        return {
             "problem_id": problem_id,
             "sample": sample,
             "prompt_ids": list(prompt_ids),
@@ -589,6 +586,12 @@ class MachineFactory:
             "mode": self.mode,
             "decode": self.decode,
         }
+
+    def machine(
+        self, problem_id: str, sample: int, point: Point, prompt_ids: Sequence[int], limit: int, done: bool
+    ) -> Any:
+        """The machine of a point; `limit` is its thinking limit, `done` whether its cell is stored."""
+        common = self._common(problem_id, sample, prompt_ids)
         name = self.method.name
         if name == "nothinking":
             return NoThinkingMachine(point=point, ids=self.ids, done=done, **common)
@@ -598,14 +601,8 @@ class MachineFactory:
         if name == "rejection_sampling":
 
             def draw(index: int) -> SampleMachine:
-                return SampleMachine(
-                    grid=Grid((point.cap,), (0,)),
-                    ids=self.ids,
-                    extend=self.extend,
-                    tag=f"{point.tag}/r{index}",
-                    seed_scope=(f"r{index}",),
-                    **common,
-                )
+                grid, tag = Grid((point.cap,), (0,)), f"{point.tag}/r{index}"
+                return self.forcing(problem_id, sample, prompt_ids, grid, tag, seed_scope=(f"r{index}",))
 
             return RejectionMachine(point, self.method.max_tries, done, draw)
         ids = self.ids

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from evalscale.backends import EngineConfig
 from evalscale.config import ConfigError, SweepConfig
-from evalscale.forcing import Grid, Machine, SampleMachine
+from evalscale.forcing import Grid, Machine
 from evalscale.methods import (
     MachineFactory,
     MethodConfig,
@@ -106,27 +106,23 @@ class SweepPlan:
             if shared
             else [Grid((cap,), (waits,), self.grid.min_thinking) for cap, waits in self.grid.cells]
         )
+        factory = self.factory()
         for problem in self.problems:
             for sample in range(run.samples):
                 for grid in groups:
-                    yield SampleMachine(
-                        problem_id=problem.id,
-                        sample=sample,
-                        prompt_ids=self.prompts[problem.id],
-                        grid=grid,
-                        ids=self.builder.ids,
-                        max_answer_tokens=self.profile.max_answer_tokens,
-                        run_seed=run.seed,
-                        mode=run.mode,
-                        decode=self.builder.decode,
-                        extend=self.builder.extend,
-                        tag="" if shared else f"/C{grid.caps[0]}W{grid.waits[0]}",
+                    yield factory.forcing(
+                        problem.id,
+                        sample,
+                        self.prompts[problem.id],
+                        grid,
+                        "" if shared else f"/C{grid.caps[0]}W{grid.waits[0]}",
                         done_cells=[c for c in grid.cells if cell_key(problem.id, sample, *c) in done],
                     )
 
-    def _point_machines(self, done: Collection[str]) -> Iterator[Machine]:
+    def factory(self) -> MachineFactory:
+        """What builds this plan's machines, from its prompt ids and run options."""
         run = self.config.run
-        factory = MachineFactory(
+        return MachineFactory(
             method=self.method,
             ids=self.builder.ids,
             max_answer_tokens=self.profile.max_answer_tokens,
@@ -137,6 +133,10 @@ class SweepPlan:
             step_end=self.step_end,
             markers=self.markers,
         )
+
+    def _point_machines(self, done: Collection[str]) -> Iterator[Machine]:
+        run = self.config.run
+        factory = self.factory()
         for problem in self.problems:
             for sample in range(run.samples):
                 for point in self.points:

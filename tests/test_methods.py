@@ -4,8 +4,6 @@ the toy's tokenizer, their config and its one-sentence refusals (fast: no engine
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from fake_backend import (
     fake_decode,
     fake_ids,
 )
+from test_cli import evalscale
 
 from evalscale import methods
 from evalscale.analysis import labels
@@ -282,13 +281,7 @@ def test_native_cap_is_refused_where_it_cannot_count_or_is_missing(monkeypatch: 
 
 
 def test_the_command_refuses_a_bad_combination_with_exit_2() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "evalscale.cli", "sweep", "method=scc_bf"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = evalscale("sweep", "method=scc_bf")
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("evalscale sweep: method=scc_bf needs a model trained"), (

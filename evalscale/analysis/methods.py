@@ -59,11 +59,17 @@ def table3_row(points: pd.DataFrame, node: dict[str, Any]) -> dict[str, Any]:
         control, basis = class_control(points), "plain prompt"
     else:
         control, basis = math.nan, "none"
-    xy = list(zip(tokens, scored["accuracy"], strict=True))
-    best = scored.loc[scored["accuracy"].idxmax()]
+    return curve_row(scored, name, control, basis)
+
+
+def curve_row(points: pd.DataFrame, name: str, control: float, basis: str) -> dict[str, Any]:
+    """The metrics row of a method's scored points (A) with its Control: Scaling, Performance and where
+    the best accuracy is."""
+    xy = list(zip(points["mean_thinking_tokens"], points["accuracy"], strict=True))
+    best = points.loc[points["accuracy"].idxmax()]
     return {
         "method": name,
-        "n_points": len(scored),
+        "n_points": len(points),
         "control": control,
         "control_basis": basis,
         "scaling": metrics.scaling(xy),
@@ -71,8 +77,8 @@ def table3_row(points: pd.DataFrame, node: dict[str, Any]) -> dict[str, Any]:
         "best_cap": int(best["cap"]),
         "best_waits": int(best["waits"]),
         "best_condition": best["condition"],
-        "never_fit_share": scored["never_fit_share"].mean(),
-        "mean_tries": scored["mean_tries"].mean(),
+        "never_fit_share": points["never_fit_share"].mean(),
+        "mean_tries": points["mean_tries"].mean(),
     }
 
 

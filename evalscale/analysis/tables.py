@@ -208,7 +208,7 @@ def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
     "range"), else the share of cap-controlled points within their cap ("caps").
     A series of another method is scored as s1 scores it (analysis.methods.table3_row).
     """
-    from evalscale.analysis.methods import DEFAULT_METHOD, method_name, table3_row
+    from evalscale.analysis.methods import DEFAULT_METHOD, curve_row, method_name, table3_row
 
     rows = []
     for (model, task), points in curve(summary).groupby(SERIES, sort=True):
@@ -217,7 +217,6 @@ def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
         if method_name(method) != DEFAULT_METHOD:
             rows.append({"model": model, "task": task, **table3_row(points, method), "status": status})
             continue
-        xy = list(zip(points["mean_thinking_tokens"], points["accuracy"], strict=True))
         requested = runs.control_range(model, task)
         if requested is not None:
             control, basis = metrics.control(points["mean_thinking_tokens"], *requested), "range"
@@ -225,25 +224,8 @@ def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
             capped = points[points["control"] == "cap"]
             control = metrics.control_against_caps(list(capped["mean_thinking_tokens"]), list(capped["cap"]))
             basis = "caps"
-        best = points.loc[points["accuracy"].idxmax()]
-        rows.append(
-            {
-                "model": model,
-                "task": task,
-                "method": DEFAULT_METHOD,
-                "n_points": len(points),
-                "control": control,
-                "control_basis": basis,
-                "scaling": metrics.scaling(xy),
-                "performance": metrics.performance(xy),
-                "best_cap": int(best["cap"]),
-                "best_waits": int(best["waits"]),
-                "best_condition": None,
-                "never_fit_share": math.nan,
-                "mean_tries": math.nan,
-                "status": status,
-            }
-        )
+        row = curve_row(points, DEFAULT_METHOD, control, basis)
+        rows.append({"model": model, "task": task, **row, "status": status})
     return pd.DataFrame(rows)
 
 
