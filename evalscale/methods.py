@@ -265,6 +265,8 @@ def check_native_backend(backend: str, options: dict[str, Any], model: str, mark
         if installed is None or installed < (0, 19):
             raise MethodError(f"{NATIVE_VERSIONS}; installed: vLLM {_version_text(installed)}")
         return
+    if backend != "openai":
+        return  # an unknown backend is refused when it is built
     import httpx
 
     base = str(options.get("base_url") or "").rstrip("/")
