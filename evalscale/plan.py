@@ -38,9 +38,8 @@ from evalscale.tasks import load_problems
 class SweepPlan:
     """Everything a sweep needs, checked, before any engine starts.
 
-    `points` are the method's cells per (problem, sample) (methods.py); a method
-    that runs a generation per point has its prompt ids and thinking limit per
-    (problem id, point tag) in `point_prompts` and `limits`.
+    A method that runs a generation per point (methods.py) has its prompt ids and
+    thinking limit per (problem id, point tag) in `point_prompts` and `limits`.
     """
 
     config: SweepConfig
@@ -49,7 +48,6 @@ class SweepPlan:
     prompts: dict[str, list[int]]
     builder: PromptBuilder
     run_dir: Path
-    points: tuple[Point, ...] = ()
     point_prompts: Mapping[tuple[str, str], list[int]] = field(default_factory=dict)
     limits: Mapping[tuple[str, str], int] = field(default_factory=dict)
     markers: NativeMarkers | None = None
@@ -59,6 +57,11 @@ class SweepPlan:
     def method(self) -> MethodConfig:
         """The test-time scaling method."""
         return self.config.method
+
+    @property
+    def points(self) -> list[Point]:
+        """The method's cells per (problem, sample): budget forcing's grid cells, or its points."""
+        return method_points(self.method, self.grid)
 
     @property
     def engine(self) -> EngineConfig:
@@ -155,7 +158,7 @@ def make_plan(config: SweepConfig) -> SweepPlan:
     profile = config.model.profile
     model_path = resolve_model_path(config.model)
     method = config.method
-    points = tuple(method_points(method, config.grid))
+    points = method_points(method, config.grid)
     point_prompts: dict[tuple[str, str], list[int]] = {}
     markers, step_end = None, ()
     try:
@@ -201,7 +204,6 @@ def make_plan(config: SweepConfig) -> SweepPlan:
         prompts,
         builder,
         run_dir,
-        points,
         point_prompts,
         limits,
         markers,
@@ -211,7 +213,7 @@ def make_plan(config: SweepConfig) -> SweepPlan:
 
 def point_limits(
     prompts: Mapping[tuple[str, str], list[int]],
-    points: tuple[Point, ...],
+    points: list[Point],
     method: MethodConfig,
     builder: PromptBuilder,
     max_model_len: int,
