@@ -54,14 +54,12 @@ def setup_overrides(name: str, problems: int) -> tuple[str, ...]:
     return overrides
 
 
-def start_engine(overrides: tuple[str, ...]) -> tuple[SweepPlan, VllmBackend]:
-    """The plan of these overrides and a vLLM backend on its model, warmed up."""
+def start_engine(overrides: tuple[str, ...], **options: object) -> tuple[SweepPlan, VllmBackend]:
+    """The plan of these overrides and a vLLM backend on its model (more engine `options`), warmed up."""
     config = sweep_config(*overrides)
     plan = make_plan(config)
-    engine = dict(config["engine"])
-    engine.pop("backend")
-    engine["disable_log_stats"] = False  # for prompt_tokens_computed
-    backend = VllmBackend(plan.model_path, engine, config["sampling"])
+    engine = {**plan.engine.options, "disable_log_stats": False, **options}  # stats: prompt_tokens_computed
+    backend = VllmBackend(plan.model_path, engine, config.sampling)
     timed_sweep(backend, *overrides, "limit=4")
     return plan, backend
 

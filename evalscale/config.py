@@ -22,6 +22,7 @@ from typing import Any
 from evalscale.backends import EngineConfig
 from evalscale.backends.sampling import Sampling
 from evalscale.forcing import Grid
+from evalscale.methods import DEFAULT_METHOD, MethodConfig, MethodError, check_config
 from evalscale.prompting import EXTENSION_TOKENIZATIONS, ModelProfile
 from evalscale.tasks import SOURCES, TaskConfig
 
@@ -42,6 +43,8 @@ NOT_HASHED = (
 )
 ENGINE_HASHED = ("dtype", "quantization", "max_model_len")
 TASK_NOT_HASHED = ("data_file", "include_path")  # where the problems are read from, not what they are
+# conf/method/budget_forcing.yaml: left out of the hashed config, so runs made before methods existed resume
+DEFAULT_METHOD_NODE = {"name": DEFAULT_METHOD}
 SAMPLING_RULES: dict[str, tuple[str, Callable[[float], bool]]] = {
     "temperature": (">= 0", lambda value: value >= 0),
     "top_p": ("in (0, 1]", lambda value: 0 < value <= 1),
@@ -105,12 +108,13 @@ class SweepConfig:
     run: RunOptions
     resolved: MappingProxyType[str, Any]
     config_hash: str
+    method: MethodConfig = MethodConfig()
 
 
 def load_config(resolved: dict[str, Any]) -> SweepConfig:
     """Check a resolved `evalscale sweep` config and read it into typed values; ConfigError if bad."""
     try:
-        return SweepConfig(
+        config = SweepConfig(
             model=model_config(resolved["model"], seed=_integer(resolved, "seed")),
             task=task_config(resolved["task"]),
             grid=grid(resolved["budget"]),
@@ -120,9 +124,34 @@ def load_config(resolved: dict[str, Any]) -> SweepConfig:
             run=run_options(resolved),
             resolved=MappingProxyType(resolved),
             config_hash=hash_config(resolved),
+            method=method_config(resolved.get("method")),
         )
     except KeyError as error:
         raise ConfigError(f"the config lacks the key {error.args[0]!r}") from error
+    try:
+        check_config(config.method, config.model.profile, config.sampling.temperature)
+    except MethodError as error:
+        raise ConfigError(str(error)) from error
+    return config
+
+
+def method_config(method: dict[str, Any] | None) -> MethodConfig:
+    """The MethodConfig of a `conf/method/*.yaml` node (none: budget forcing)."""
+    node = method or DEFAULT_METHOD_NODE
+    defaults = MethodConfig()
+    try:
+        return MethodConfig(
+            name=str(node.get("name")),
+            steps=tuple(int(n) for n in _as_list(node.get("steps", list(defaults.steps)), "method.steps")),
+            tokens_per_step=_integer(node, "tokens_per_step") if "tokens_per_step" in node else 100,
+            conditions=tuple(str(c) for c in node.get("conditions") or defaults.conditions),
+            max_tries=_integer(node, "max_tries") if "max_tries" in node else defaults.max_tries,
+            max_thinking_tokens=(
+                None if node.get("max_thinking_tokens") is None else _integer(node, "max_thinking_tokens")
+            ),
+        )
+    except (MethodError, ValueError) as error:
+        raise ConfigError(str(error)) from error
 
 
 def run_options(config: dict[str, Any]) -> RunOptions:
@@ -180,6 +209,7 @@ def model_config(model: dict[str, Any], seed: int = 0) -> ModelConfig:
             system_prompt=model.get("system_prompt"),
             tokenizer=model.get("tokenizer"),
             chat_template_kwargs=dict(model.get("chat_template_kwargs") or {}),
+            step_end=_text(model.get("step_end")),
         )
     except KeyError as error:
         raise ConfigError(f"model profile {model.get('name')!r} lacks the key {error.args[0]!r}") from error
@@ -274,6 +304,8 @@ def generation_config(config: dict[str, Any]) -> dict[str, Any]:
     compared between runs to label them); limit, run_dir, engine parallelism, label... may change
     without changing a single generated token."""
     kept = {key: value for key, value in config.items() if key not in NOT_HASHED and key != "engine"}
+    if kept.get("method") == DEFAULT_METHOD_NODE:
+        del kept["method"]  # budget forcing: the config hash of every run made before methods existed
     if "engine" in config:
         kept["engine"] = {key: config["engine"].get(key) for key in ENGINE_HASHED}
     if "task" in config:

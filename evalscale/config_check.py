@@ -38,7 +38,7 @@ OPEN_SECTIONS = ("engine",)
 NULL_DEFAULT_KINDS: dict[str, type] = {"limit": int, "problems": list}
 # Keys read when set but absent from conf/ (adding them there would change every run's config hash):
 # `+KEY=VALUE` adds them.
-OPTIONAL_KINDS: dict[str, type] = {"budget.control_range": list}
+OPTIONAL_KINDS: dict[str, type] = {"budget.control_range": list, "model.step_end": str}
 # List keys that also take one scalar (the sweep reads `budget.caps=512` as [512]).
 SCALAR_AS_LIST = ("budget.caps", "budget.waits")
 KIND_NAMES: dict[type, str] = {

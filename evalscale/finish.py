@@ -69,13 +69,19 @@ def best_accuracy(report_dir: Path) -> str:
     """The best accuracy of a written report with its thinking tokens and cell, one phrase per series."""
     import pandas as pd
 
-    summary = pd.read_csv(report_dir / "summary.csv").set_index(["model", "task", "cap", "waits"])
+    summary = pd.read_csv(report_dir / "summary.csv")
     metrics = pd.read_csv(report_dir / "metrics.csv")
     phrases = []
     for row in metrics.itertuples():
-        tokens = summary.loc[(row.model, row.task, row.best_cap, row.best_waits), "mean_thinking_tokens"]
+        condition = getattr(row, "best_condition", None)
+        same = (summary["model"] == row.model) & (summary["task"] == row.task)
+        same &= (summary["cap"] == row.best_cap) & (summary["waits"] == row.best_waits)
+        if isinstance(condition, str):  # class-conditional control: the prompt class tells its points apart
+            same &= summary["condition"] == condition
+        tokens = summary.loc[same, "mean_thinking_tokens"].iloc[0]
         waits = f", {row.best_waits} Wait{'s' * (row.best_waits != 1)}" if row.best_waits else ""
         where = f"{row.model}/{row.task}: " if len(metrics) > 1 else ""
-        cell = f"cap {row.best_cap}{waits}"
+        cell = f"{condition} prompt" if isinstance(condition, str) else f"cap {row.best_cap}{waits}"
+        cell = "no thinking" if row.best_cap == 0 and tokens == 0 else cell
         phrases.append(f"{where}{row.performance:.1f}% accuracy at {tokens:.0f} thinking tokens ({cell})")
     return "; ".join(phrases)

@@ -30,9 +30,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from evalscale.prompting import PromptIds
-from evalscale.records import CellRecord, EndReason, Result
+from evalscale.records import CellRecord, EndReason, Result, Trajectory
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Request:
     stop_token_ids: tuple[int, ...]
     min_tokens: int
     seed: int
+    thinking_token_budget: int | None = None  # the engine's own thinking cap (methods.py: native_cap only)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,28 @@ class Grid:
     def cells(self) -> list[tuple[int, int]]:
         """All (cap, waits) pairs, sorted."""
         return [(cap, waits) for cap in sorted(set(self.caps)) for waits in sorted(set(self.waits))]
+
+
+class Machine(Protocol):
+    """What the runner drives for one sample: budget forcing's SampleMachine, or a method's (methods.py).
+
+    It hands out Requests, takes their Results in any order, and returns finished cells;
+    once its thinking is final (`trajectory_done`) the runner stores `trajectory_record()`.
+    """
+
+    trajectory_done: bool
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def trajectory_key(self) -> str: ...
+
+    def start(self) -> list[Request]: ...
+
+    def feed(self, result: Result) -> tuple[list[Request], list[CellRecord]]: ...
+
+    def trajectory_record(self) -> Trajectory: ...
 
 
 def derive_seed(run_seed: int, *parts: object) -> int:
@@ -105,6 +129,7 @@ class SampleMachine:
         extend: Callable[[Sequence[int]], Sequence[int]] | None = None,
         tag: str = "",
         done_cells: Iterable[tuple[int, int]] = (),
+        seed_scope: tuple[str, ...] = (),
     ) -> None:
         self.problem_id = problem_id
         self.sample = sample
@@ -117,6 +142,7 @@ class SampleMachine:
         self.decode = decode
         self.extend = extend or (lambda thinking: [*thinking, *ids.extension])
         self.key_prefix = f"{problem_id}/{sample}{tag}"
+        self.seed_scope = seed_scope  # names between the sample and the segment in its seeds' path
         self.max_cap = max(grid.caps)
         self.max_waits = max(grid.waits)
         self.thinking: list[int] = []
@@ -140,6 +166,18 @@ class SampleMachine:
         """Name of this sample's trajectory in the store."""
         return self.key_prefix
 
+    def trajectory_record(self) -> Trajectory:
+        """This sample's thinking as it finally stood (the runner stores it once the trajectory is done)."""
+        return Trajectory(
+            trajectory=self.trajectory_key,
+            problem_id=self.problem_id,
+            sample=self.sample,
+            thinking_tokens=len(self.thinking),
+            stops=self.stops,
+            forced_waits_at=self.forced,
+            thinking_text=self.decode(self.thinking),
+        )
+
     def start(self) -> list[Request]:
         """The first requests: the first thinking segment (nothing if all cells are done)."""
         if self.finished:
@@ -162,7 +200,7 @@ class SampleMachine:
     def _thinking_request(self, min_tokens: int) -> Request:
         name = f"t{self.segment}"
         self.segment += 1
-        seed = derive_seed(self.run_seed, self.problem_id, self.sample, name)
+        seed = derive_seed(self.run_seed, self.problem_id, self.sample, *self.seed_scope, name)
         self.seeds[name] = seed
         self.segment_starts[name] = len(self.thinking)
         return Request(
@@ -281,7 +319,7 @@ class SampleMachine:
             closing = self.ids.cap_close
         else:
             closing = self.ids.cap_close_newline
-        seed = derive_seed(self.run_seed, self.problem_id, self.sample, name)
+        seed = derive_seed(self.run_seed, self.problem_id, self.sample, *self.seed_scope, name)
         self.seeds[name] = seed
         return Request(
             key=key,

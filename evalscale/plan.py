@@ -7,12 +7,27 @@ the context), so a bad sweep stops in one sentence (ConfigError, TaskError).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
+from evalscale.backends import EngineConfig
 from evalscale.config import ConfigError, SweepConfig
-from evalscale.forcing import Grid, SampleMachine
+from evalscale.forcing import Grid, Machine, SampleMachine
+from evalscale.methods import (
+    MachineFactory,
+    MethodConfig,
+    MethodError,
+    NativeMarkers,
+    Point,
+    check_native_backend,
+    method_points,
+    native_markers,
+    prefill_text,
+    question_text,
+)
 from evalscale.models import load_tokenizer, model_context_length, resolve_model_path
 from evalscale.prompting import ModelProfile, ProfileError, PromptBuilder
 from evalscale.records import Problem, cell_key
@@ -21,7 +36,11 @@ from evalscale.tasks import load_problems
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """Everything a sweep needs, checked, before any engine starts."""
+    """Everything a sweep needs, checked, before any engine starts.
+
+    A method that runs a generation per point (methods.py) has its prompt ids and
+    thinking limit per (problem id, point tag) in `point_prompts` and `limits`.
+    """
 
     config: SweepConfig
     model_path: str
@@ -29,6 +48,30 @@ class SweepPlan:
     prompts: dict[str, list[int]]
     builder: PromptBuilder
     run_dir: Path
+    point_prompts: Mapping[tuple[str, str], list[int]] = field(default_factory=dict)
+    limits: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    markers: NativeMarkers | None = None
+    step_end: tuple[int, ...] = ()
+
+    @property
+    def method(self) -> MethodConfig:
+        """The test-time scaling method."""
+        return self.config.method
+
+    @property
+    def points(self) -> list[Point]:
+        """The method's cells per (problem, sample): budget forcing's grid cells, or its points."""
+        return method_points(self.method, self.grid)
+
+    @property
+    def engine(self) -> EngineConfig:
+        """The engine config the backend starts from: native_cap's in-process engine gets the reasoning
+        config of the profile's markers (only then: it decides no other method's generations)."""
+        engine = self.config.engine
+        if self.markers is None or engine.backend != "vllm":
+            return engine
+        options = {**engine.options, "reasoning_config": self.markers.reasoning_config()}
+        return dataclasses.replace(engine, options=MappingProxyType(options))
 
     @property
     def profile(self) -> ModelProfile:
@@ -42,23 +85,26 @@ class SweepPlan:
 
     @property
     def cells_per_problem(self) -> int:
-        """Grid cells times samples."""
-        return len(self.grid.cells) * self.config.run.samples
+        """The method's points (budget forcing: grid cells) times samples."""
+        return len(self.points) * self.config.run.samples
 
     def cell_keys(self) -> Iterator[str]:
         """The key of every cell the plan asks for."""
         for problem in self.problems:
             for sample in range(self.config.run.samples):
-                for cap, waits in self.grid.cells:
-                    yield cell_key(problem.id, sample, cap, waits)
+                for point in self.points:
+                    yield cell_key(problem.id, sample, point.cap, point.waits, point.condition)
 
-    def machines(self, done: Collection[str]) -> Iterator[SampleMachine]:
-        """One machine per (problem, sample) in shared mode, per (problem, sample, cell) otherwise;
+    def machines(self, done: Collection[str]) -> Iterator[Machine]:
+        """One machine per (problem, sample) in shared mode, per (problem, sample, cell) otherwise,
+        and per (problem, sample, point) for the methods that run a generation per point;
         `done` holds the keys of cells stored already, which the machines skip."""
-        shared = self.config.run.mode == "shared"
+        if not self.method.shares_trajectory:
+            yield from self._point_machines(done)
+            return
         groups = (
             [self.grid]
-            if shared
+            if self.config.run.mode == "shared"
             else [Grid((cap,), (waits,), self.grid.min_thinking) for cap, waits in self.grid.cells]
         )
         for problem in self.problems:
@@ -76,21 +122,36 @@ class SweepPlan:
     ) -> SampleMachine:
         """The forcing machine of one sample over `grid` (the plan's grid in shared mode, one cell
         otherwise: its trajectory key then carries the cell)."""
+        tag = "" if self.config.run.mode == "shared" else f"/C{grid.caps[0]}W{grid.waits[0]}"
+        return self.factory().forcing(
+            problem_id, sample, self.prompts[problem_id], grid, tag, done_cells=done_cells
+        )
+
+    def factory(self) -> MachineFactory:
+        """What builds this plan's machines, from its prompt ids and run options."""
         run = self.config.run
-        return SampleMachine(
-            problem_id=problem_id,
-            sample=sample,
-            prompt_ids=self.prompts[problem_id],
-            grid=grid,
+        return MachineFactory(
+            method=self.method,
             ids=self.builder.ids,
             max_answer_tokens=self.profile.max_answer_tokens,
             run_seed=run.seed,
             mode=run.mode,
             decode=self.builder.decode,
             extend=self.builder.extend,
-            tag="" if run.mode == "shared" else f"/C{grid.caps[0]}W{grid.waits[0]}",
-            done_cells=done_cells,
+            step_end=self.step_end,
+            markers=self.markers,
         )
+
+    def _point_machines(self, done: Collection[str]) -> Iterator[Machine]:
+        run = self.config.run
+        factory = self.factory()
+        for problem in self.problems:
+            for sample in range(run.samples):
+                for point in self.points:
+                    where = (problem.id, point.tag)
+                    key = cell_key(problem.id, sample, point.cap, point.waits, point.condition)
+                    prompt, limit = self.point_prompts[where], self.limits[where]
+                    yield factory.machine(problem.id, sample, point, prompt, limit, key in done)
 
 
 def make_plan(config: SweepConfig) -> SweepPlan:
@@ -101,23 +162,90 @@ def make_plan(config: SweepConfig) -> SweepPlan:
     )
     profile = config.model.profile
     model_path = resolve_model_path(config.model)
+    method = config.method
+    points = method_points(method, config.grid)
+    point_prompts: dict[tuple[str, str], list[int]] = {}
+    markers, step_end = None, ()
     try:
         builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
         prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
-    except ProfileError as error:
+        if not method.shares_trajectory:
+            prefill = prefill_text(method, profile)
+            for problem in problems:
+                for point in points:
+                    text = question_text(problem.question, point)
+                    same = text == problem.question and not prefill
+                    ids = prompts[problem.id] if same else builder.prompt_ids(text, prefill)
+                    point_prompts[(problem.id, point.tag)] = ids
+        if method.name == "native_cap":
+            markers = native_markers(builder)
+            for ids in prompts.values():
+                markers.budget_offset(ids)
+            check_native_backend(config.engine.backend, dict(config.engine.options), model_path, markers)
+        if method.name == "scc_bf" and profile.step_end:
+            step_end = tuple(builder.text_ids(profile.step_end, "the step_end text"))
+    except (ProfileError, MethodError) as error:
         raise ConfigError(str(error)) from error
     max_model_len = config.engine.max_model_len or model_context_length(model_path)
-    check_lengths(prompts, config.grid, builder, max_model_len)
+    limits: dict[tuple[str, str], int] = {}
+    if method.shares_trajectory:
+        check_lengths(prompts, config.grid, builder, max_model_len)
+        name = run.mode
+    else:
+        limits = point_limits(point_prompts, points, method, builder, max_model_len)
+        name = method.name
     run_dir = (
-        run.run_dir
-        or Path("runs") / profile.name / config.task.name / f"{run.mode}-{config.config_hash[:10]}"
+        run.run_dir or Path("runs") / profile.name / config.task.name / f"{name}-{config.config_hash[:10]}"
     )
     if run.shard:
         index, count = run.shard
         problems = problems[index::count]
         prompts = {problem.id: prompts[problem.id] for problem in problems}
         run_dir = run_dir / f"shard-{index}-of-{count}"
-    return SweepPlan(config, model_path, problems, prompts, builder, run_dir)
+    return SweepPlan(
+        config,
+        model_path,
+        problems,
+        prompts,
+        builder,
+        run_dir,
+        point_prompts,
+        limits,
+        markers,
+        step_end,
+    )
+
+
+def point_limits(
+    prompts: Mapping[tuple[str, str], list[int]],
+    points: list[Point],
+    method: MethodConfig,
+    builder: PromptBuilder,
+    max_model_len: int,
+) -> dict[tuple[str, str], int]:
+    """The thinking limit of every (problem, point) prompt; ConfigError where the context cannot hold it.
+
+    A point's own limit (its enforced cap; 0 for NoThinking) must fit with the
+    prompt, the closing and the answer; the methods that do not cut thinking
+    get `method.max_thinking_tokens`, else what the context leaves (s1's "auto").
+    """
+    closing = max(len(builder.ids.cap_close_newline), len(builder.ids.think_close))
+    answer = builder.profile.max_answer_tokens
+    tags = {point.tag: point for point in points}
+    limits = {}
+    for (problem_id, tag), ids in prompts.items():
+        point = tags[tag]
+        room = max_model_len - len(ids) - closing - answer
+        limit = point.limit if point.limit is not None else (method.max_thinking_tokens or room)
+        if limit > room or (point.limit is None and limit < 1):
+            raise ConfigError(
+                f"method={method.name}: the prompt of problem {problem_id} ({len(ids)} tokens) + thinking "
+                f"({limit}) + closing ({closing}) + answer ({answer}) exceeds the context length "
+                f"{max_model_len}; lower the caps or method.max_thinking_tokens, or raise "
+                "engine.max_model_len"
+            )
+        limits[(problem_id, tag)] = limit
+    return limits
 
 
 def check_lengths(

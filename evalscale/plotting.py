@@ -281,7 +281,7 @@ def plot_scaling(
             style = styles[str(model)]
             if lengths is not None:
                 _draw_lengths(axes[str(task)], points.merge(lengths, on=LENGTH_KEYS), style)
-            _draw_curve(axes[str(task)], points, "mean_thinking_tokens", style, style.linestyle)
+            _draw_method_points(axes[str(task)], points, style)
         matched = {task: for_task(reference, task) for task in tasks}
         for task, points in matched.items():
             if not points.empty:
@@ -333,28 +333,54 @@ def _reference_name(reference: pd.DataFrame | None) -> str:
     return ", ".join(sorted(reference["label"].astype(str).unique()))
 
 
-def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, styles: dict[str, SeriesStyle]) -> Figure:
-    """Sequential (budget forcing) against parallel (majority vote) scaling, s1 Figure 4 style.
+def _draw_method_points(ax: Axes, points: pd.DataFrame, style: SeriesStyle) -> None:
+    """One series of the scaling plot: its curve; a prompt class (class-conditional control) written
+    beside its point; a series that does not think (NoThinking) as a level line with its CI band."""
+    thinking = points[points["mean_thinking_tokens"] > 0]
+    if not thinking.empty:
+        _draw_curve(ax, thinking, "mean_thinking_tokens", style, style.linestyle)
+    for row in thinking.dropna(subset=["condition"]).itertuples() if "condition" in thinking else ():
+        ax.annotate(
+            str(row.condition),
+            (row.mean_thinking_tokens, row.accuracy),
+            fontsize=6,
+            xytext=(3, -8),
+            textcoords="offset points",
+            color=style.color,
+        )
+    for row in points[points["mean_thinking_tokens"] <= 0].itertuples():
+        ax.axhline(row.accuracy, color=style.color, linestyle=style.linestyle, linewidth=1.0)
+        ax.axhspan(row.ci_low, row.ci_high, color=style.color, alpha=0.1, linewidth=0)
 
-    Solid lines: the scaling curve (mean single-sample accuracy); dashed: majority
-    vote over k samples at the unforced cell, x = the k samples' thinking tokens
-    summed; k is written beside each of its points. Series keep their colors and markers.
+
+def plot_token_matched(curve: pd.DataFrame, matched: pd.DataFrame, styles: dict[str, SeriesStyle]) -> Figure:
+    """Sequential against parallel scaling at the tokens each spends (a panel per task).
+
+    Solid: each series' scaling curve (mean single-sample accuracy at its mean
+    thinking tokens). Dashed: majority vote over k samples, dotted: pass@k, at
+    k x the mean tokens of one sample (analysis.methods.token_matched: thinking
+    tokens, NoThinking's answer tokens); k is written beside its majority point.
     """
-    tasks = sorted(set(curve["task"]) | set(parallel["task"]))
+    tasks = sorted(set(curve["task"]) | set(matched["task"]))
     with paper_style():
-        figure, axes = _panels(tasks, x_label="Thinking tokens per problem")
-        for (model, task), points in curve.groupby(["model", "task"]):
+        figure, axes = _panels(tasks, x_label="Tokens spent per problem (k samples)")
+        for (model, task), points in curve[curve["mean_thinking_tokens"] > 0].groupby(["model", "task"]):
             _draw_curve(axes[str(task)], points, "mean_thinking_tokens", styles[str(model)], "-")
-        for (model, task), points in parallel.groupby(["model", "task"]):
-            ax = axes[str(task)]
-            style = styles[str(model)]
-            _draw_curve(
-                ax, points.assign(control="parallel"), "mean_total_thinking_tokens", style, "--", band=False
-            )
+        for (model, task), points in matched.groupby(["model", "task"]):
+            ax, style = axes[str(task)], styles[str(model)]
+            for column, linestyle in (("maj_accuracy", "--"), ("pass_at_k", ":")):
+                prefix = "maj" if column == "maj_accuracy" else "pass"
+                shown = points.assign(
+                    accuracy=points[column],
+                    ci_low=points[f"{prefix}_ci_low"],
+                    ci_high=points[f"{prefix}_ci_high"],
+                    control="parallel",
+                )
+                _draw_curve(ax, shown, "tokens", style, linestyle, band=False)
             for row in points.itertuples():
                 ax.annotate(
                     f"k={row.k}",
-                    (row.mean_total_thinking_tokens, row.accuracy),
+                    (row.tokens, row.maj_accuracy),
                     fontsize=6,
                     xytext=(-2, 5),
                     ha="right",
@@ -362,11 +388,20 @@ def plot_parallel(curve: pd.DataFrame, parallel: pd.DataFrame, styles: dict[str,
                     color=style.color,
                 )
         keys = [
-            Line2D([], [], color=KEY_COLOR, label="sequential (budget forcing)"),
-            Line2D([], [], color=KEY_COLOR, linestyle="--", label="parallel (majority vote)"),
+            Line2D([], [], color=KEY_COLOR, label="sequential (one sample)"),
+            Line2D([], [], color=KEY_COLOR, linestyle="--", label="majority vote of k"),
+            Line2D([], [], color=KEY_COLOR, linestyle=":", label="pass@k"),
         ]
-        _legend(figure, _series_handles(styles, series_labels(curve), solid=True) + keys)
+        labels = series_labels(pd.concat([curve[["model", "status"]], matched[["model"]].assign(status="")]))
+        _legend(figure, _series_handles(styles, labels, solid=True) + keys)
     return figure
+
+
+def _reference_name(reference: pd.DataFrame | None) -> str:
+    """Legend text for the reference points: their label(s)."""
+    if reference is None:
+        return KIND_NAMES["reference"]
+    return ", ".join(sorted(reference["label"].astype(str).unique()))
 
 
 def plot_compare(

@@ -32,6 +32,10 @@ class ModelProfile:
       extension, re-tokenized as one string (after punctuation `.` + `Wait`
       becomes the single token `.Wait`), see `PromptBuilder.extend`.
     - `answer_stop`: texts that end the answer (besides the tokenizer's EOS).
+    - `step_end`: for models trained to count thinking steps down
+      (s1's step-conditional-control model writes `<|im_start|>N steps left`),
+      the text the model writes when no step is left (`<|im_start|>0`);
+      step-conditional control needs it (methods.py). None: no step format.
     """
 
     name: str
@@ -48,6 +52,7 @@ class ModelProfile:
     system_prompt: str | None = None
     tokenizer: str | None = None
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
+    step_end: str | None = None
 
 
 class ProfileError(ValueError):
@@ -94,8 +99,9 @@ class PromptBuilder:
         self.tokenizer = tokenizer
         self.ids = self._forcing_ids()
 
-    def prompt_ids(self, question: str) -> list[int]:
-        """Chat template with one user turn, the generation prompt and `think_open`."""
+    def prompt_ids(self, question: str, prefill: str = "") -> list[int]:
+        """Chat template with one user turn, the generation prompt and `think_open`, then `prefill` (text
+        the assistant turn starts with, encoded with the rest as one string)."""
         messages = []
         if self.profile.system_prompt:
             messages.append({"role": "system", "content": self.profile.system_prompt})
@@ -106,7 +112,11 @@ class PromptBuilder:
         text = str(text)
         if not text.rstrip().endswith(self.profile.think_open.strip()):
             text += self.profile.think_open  # some templates (R1, QwQ) open thinking themselves
-        return self._encode_checked(text, "its prompt")
+        return self._encode_checked(text + prefill, "its prompt")
+
+    def text_ids(self, text: str, what: str) -> list[int]:
+        """The ids of a text the profile names (ProfileError unless the tokenizer gives it back)."""
+        return self._encode_checked(text, what)
 
     def extend(self, thinking: Sequence[int]) -> list[int]:
         """The thinking ids followed by the extension, tokenized as the profile says.

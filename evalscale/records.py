@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 AnswerType = Literal["integer", "math", "choice"]
-EndReason = Literal["stop", "waits_exhausted", "cap"]
+EndReason = Literal["stop", "waits_exhausted", "cap", "prefilled", "never_fit"]
 Finish = Literal["stop", "length"]
 
 T = TypeVar("T")
+# Field metadata of optional record fields that other methods than budget forcing set: a field left at
+# None is not written (a budget-forcing record stays byte for byte what it was before methods existed).
+OMITTED_WHEN_UNSET = {"omitted_when_unset": True}
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,22 @@ class CellRecord:
     thinking ended: the model stopped with no Waits allowed ("stop"), it stopped
     after using every allowed Wait ("waits_exhausted"), or the cap closed it
     ("cap").
+
+    Other methods than budget forcing (methods.py) use the same record: `cap`
+    is the point's instructed or enforced budget (tokens; steps for
+    step-conditional control; 0 for none), `condition` names a prompt class
+    (class-conditional control: "short", "plain", "long") and is part of the
+    key, `tries` counts rejection sampling's draws. NoThinking's thinking is
+    "prefilled"; a rejection-sampled sample that never fit its cap is
+    "never_fit" (no answer: counted wrong). Unset, `condition` and `tries`
+    are not written.
     """
 
     problem_id: str
     sample: int
     cap: int
     waits: int
+    condition: str | None = field(default=None, kw_only=True, metadata=OMITTED_WHEN_UNSET)
     mode: str
     waits_used: int
     forced_waits: int
@@ -108,11 +121,12 @@ class CellRecord:
     answer_finish: str
     trajectory: str
     seeds: dict[str, int]
+    tries: int | None = field(default=None, kw_only=True, metadata=OMITTED_WHEN_UNSET)
 
     @property
     def key(self) -> str:
         """Unique id of the cell inside a run."""
-        return cell_key(self.problem_id, self.sample, self.cap, self.waits)
+        return cell_key(self.problem_id, self.sample, self.cap, self.waits, self.condition)
 
 
 @dataclass(frozen=True)
@@ -125,14 +139,23 @@ class Verdict:
     reason: str
 
 
-def cell_key(problem_id: str, sample: int, cap: int, waits: int) -> str:
-    """Key of the cell (problem, sample, cap, waits); used to join cells and verdicts."""
-    return f"{problem_id}|{sample}|{cap}|{waits}"
+def cell_key(problem_id: str, sample: int, cap: int, waits: int, condition: str | None = None) -> str:
+    """Key of the cell (problem, sample, cap, waits[, condition]); used to join cells and verdicts.
+
+    A condition (a prompt class of class-conditional control) is part of the key only when set.
+    """
+    key = f"{problem_id}|{sample}|{cap}|{waits}"
+    return key if condition is None else f"{key}|{condition}"
 
 
 def to_json_dict(record: Any) -> dict[str, Any]:
-    """A record as a plain dict for json.dumps (fields are plain values; no deep copy)."""
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    """A record as a plain dict for json.dumps (fields are plain values; no deep copy); optional
+    fields left unset (OMITTED_WHEN_UNSET) are left out."""
+    return {
+        f.name: getattr(record, f.name)
+        for f in dataclasses.fields(record)
+        if not (f.metadata.get("omitted_when_unset") and getattr(record, f.name) is None)
+    }
 
 
 def from_json_dict(cls: type[T], data: dict[str, Any]) -> T:

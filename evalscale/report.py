@@ -1,11 +1,14 @@
 """The report of stored runs: tables, s1 metrics and figures in one folder (`evalscale report` writes it).
 
 Writes into the out folder: summary.csv (one row per model, task, cap, waits),
-metrics.csv (Control, Scaling, Performance per model and task), parallel.csv
-(majority vote, when runs have several samples), scaling.png/.pdf,
-parallel.png/.pdf, the analyses of `report_analyses` (overthinking, answer
-flips, censoring, thinking lengths, samples needed: their CSVs and flips.png),
-and report.md showing them together. Series are named by
+metrics.csv (Control, Scaling, Performance per model and task; s1's Table 3 per
+method), parallel.csv (majority vote, when runs have several samples),
+token_matched.csv and parallel.png/.pdf (parallel scaling at the tokens it
+spends, beside sequential scaling), native_against_forcing.csv (when
+native_cap and budget forcing runs meet), scaling.png/.pdf, the analyses of
+`report_analyses` (overthinking, answer flips, censoring, thinking lengths,
+samples needed: their CSVs and flips.png), and report.md showing them
+together. Series are named by
 the config values that set them apart (analysis.labels), by their config's
 `label`, or by the caller's names (`labels=` on the command line).
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evalscale import analysis, plotting
+from evalscale import analysis, method_report, plotting
 from evalscale.analysis import metrics
 from evalscale.analysis.lengths import thinking_quartiles
 from evalscale.analysis.reference import read_reference
@@ -30,6 +33,7 @@ SUMMARY_SHOWN = {
     "task": "task",
     "cap": "cap",
     "waits": "waits",
+    "condition": "class",
     "control": "kind",
     "status": "status",
     "n_problems": "problems",
@@ -44,10 +48,13 @@ SUMMARY_SHOWN = {
     "disagreement_rate": "disagree %",
     "pass_at_k": "pass@k %",
     "maj_accuracy": "maj %",
+    "never_fit_share": "never fit %",
+    "mean_tries": "tries",
 }
 METRICS_SHOWN = {
     "model": "series",
     "task": "task",
+    "method": "method",
     "n_points": "points",
     "control": "Control %",
     "control_basis": "Control vs",
@@ -55,6 +62,9 @@ METRICS_SHOWN = {
     "performance": "Performance %",
     "best_cap": "best cap",
     "best_waits": "best waits",
+    "best_condition": "best class",
+    "never_fit_share": "never fit %",
+    "mean_tries": "tries",
     "status": "status",
 }
 
@@ -173,13 +183,14 @@ def write_report(
     lines += [
         "## Scaling metrics (s1 paper, section 3.2)",
         "",
-        markdown_table(scaling, METRICS_SHOWN),
+        markdown_table(method_report.shown_metrics(scaling), METRICS_SHOWN),
         "",
         "Over each scaling curve (cap- and Wait-controlled cells). Control: % of points within the",
         "requested thinking range (`budget.control_range`), else % of cap-controlled points under their cap.",
         "Scaling: mean slope over all pairs of points, accuracy points per doubling of thinking tokens.",
         "Performance: best accuracy.",
         "",
+        *method_report.metrics_notes(scaling),
     ]
     if reference is not None:
         lines += [
@@ -198,21 +209,10 @@ def write_report(
         "each point spans its samples' 25%-75% thinking tokens ([PDF](scaling.pdf)).",
         "",
     ]
-    base = analysis.parallel_base(summary, parallel)
     if not parallel.empty:
         parallel.to_csv(out / "parallel.csv", index=False)
-    if not base.empty:
-        plotting.save_figure(marked(plotting.plot_parallel(curve, base, styles), partial), out, "parallel")
-        lines += [
-            "## Sequential against parallel scaling",
-            "",
-            "![Budget forcing against majority vote](parallel.png)",
-            "",
-            "Solid: budget forcing (mean accuracy of one sample). Dashed: majority vote over k samples",
-            "at the unforced cell (no Wait, largest cap); x: their thinking tokens summed.",
-            "[PDF](parallel.pdf)",
-            "",
-        ]
+    lines += method_report.token_matched_section(runs, curve, styles, out, partial)
+    lines += method_report.native_section(runs, out)
     cross_checked = bool(summary["disagreement_rate"].notna().any())
     shown = summary if cross_checked else summary.drop(columns="disagreement_rate")
     lines += [
@@ -223,6 +223,7 @@ def write_report(
         "kind: cap (no Wait), wait (Waits at the largest cap), grid (off the curve). cut %: samples whose",
         "thinking the cap closed. no answer %: samples without an extractable answer (counted wrong).",
         "pass@k and maj % (with several samples per problem) use all k samples of a problem.",
+        *method_report.summary_notes(summary),
         *(
             [
                 "disagree %: samples that math-verify grades otherwise (`evalscale grade RUN_DIR",

@@ -18,8 +18,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from evalscale.backends import Backend
-from evalscale.forcing import Request, Result, SampleMachine
-from evalscale.records import Trajectory
+from evalscale.forcing import Machine, Request, Result
 from evalscale.store import RunStore
 
 
@@ -62,13 +61,13 @@ class SweepRunner:
         self.console = console
         self.on_cells = on_cells
         self.stats = RunStats()
-        self._owner: dict[str, SampleMachine] = {}
+        self._owner: dict[str, Machine] = {}
         self._replay: deque[Result] = deque()
 
-    def run(self, machines: Iterable[SampleMachine], total_cells: int) -> RunStats:
+    def run(self, machines: Iterable[Machine], total_cells: int) -> RunStats:
         """Generate every open cell of `machines`; returns this invocation's stats."""
         start = time.perf_counter()
-        waiting: Iterator[SampleMachine] = iter(machines)
+        waiting: Iterator[Machine] = iter(machines)
         active = 0
         bar = tqdm(
             total=total_cells, desc="generate", unit="cell", file=self.console, disable=not self.show_progress
@@ -104,7 +103,7 @@ class SweepRunner:
                     self.on_cells(self.stats.cells_written)
         return self.stats
 
-    def _submit(self, machine: SampleMachine, requests: list[Request]) -> None:
+    def _submit(self, machine: Machine, requests: list[Request]) -> None:
         for request in requests:
             self._owner[request.key] = machine
             stored = self.store.stored_generation(request.key)
@@ -126,18 +125,8 @@ class SweepRunner:
             self.stats.generated_tokens += result.generated_tokens
         return results
 
-    def _store_trajectory(self, machine: SampleMachine) -> None:
+    def _store_trajectory(self, machine: Machine) -> None:
         """Store a trajectory the moment it ends, unless an earlier run stored it."""
         if self.store.has_trajectory(machine.trajectory_key):
             return
-        self.store.add_trajectory(
-            Trajectory(
-                trajectory=machine.trajectory_key,
-                problem_id=machine.problem_id,
-                sample=machine.sample,
-                thinking_tokens=len(machine.thinking),
-                stops=machine.stops,
-                forced_waits_at=machine.forced,
-                thinking_text=machine.decode(machine.thinking),
-            )
-        )
+        self.store.add_trajectory(machine.trajectory_record())

@@ -20,8 +20,8 @@ fresh line).
 
 Opening a large run reads keys from each line's head, never the whole record:
 a generation's `key` and a trajectory's `trajectory` lead their records, and a
-cell starts with the four fields of its key (`LEADING_FIELDS`, `CELL_HEAD`);
-tests pin that order.
+cell starts with the four fields of its key, then its condition when it has one
+(`LEADING_FIELDS`, `CELL_HEAD`); tests pin that order.
 """
 
 from __future__ import annotations
@@ -329,14 +329,18 @@ class RunStore:
 
 
 def _cell_key_of(record: dict[str, Any]) -> str:
-    return cell_key(*(record[field] for field in CELL_KEY_FIELDS))
+    return cell_key(*(record[field] for field in CELL_KEY_FIELDS), record.get(CELL_CONDITION))
 
 
-# The record heads the fast paths read: the field each kind starts with, and a cell's first four fields.
+# The record heads the fast paths read: the field each kind starts with, and a cell's first four fields,
+# followed by its condition when one is set (a class-conditional cell; budget forcing's cells have none).
 LEADING_FIELDS: dict[type, str] = {Result: "key", Trajectory: "trajectory"}
 CELL_KEY_FIELDS = ("problem_id", "sample", "cap", "waits")
+CELL_CONDITION = "condition"
+_STRING = rb'("(?:[^"\\]|\\.)*")'
 CELL_HEAD = re.compile(
-    rb'\{"problem_id": ("(?:[^"\\]|\\.)*"), "sample": (\d+), "cap": (\d+), "waits": (\d+)[,}]'
+    rb'\{"problem_id": ' + _STRING + rb', "sample": (\d+), "cap": (\d+), "waits": (\d+)'
+    rb'(?:, "condition": ' + _STRING + rb")?[,}]"
 )
 
 
@@ -346,8 +350,14 @@ def _cell_key_of_line(path: Path, number: int, line: bytes) -> str:
     head = CELL_HEAD.match(line)
     if head is None:
         return _cell_key_of(_parse(path, number, line))
-    problem_id, sample, cap, waits = head.groups()
-    return cell_key(json.loads(problem_id), int(sample), int(cap), int(waits))
+    problem_id, sample, cap, waits, condition = head.groups()
+    return cell_key(
+        json.loads(problem_id),
+        int(sample),
+        int(cap),
+        int(waits),
+        None if condition is None else json.loads(condition),
+    )
 
 
 def describe_difference(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> str:

@@ -21,6 +21,7 @@ from evalscale.environment import collect_environment, record_environment
 from evalscale.finish import grade_and_report
 from evalscale.live_report import LiveReport, live_report
 from evalscale.manifest import make_manifest, write_prompt_hashes
+from evalscale.methods import describe
 from evalscale.plan import SweepPlan, make_plan
 from evalscale.store import RunStore, StoreError
 from evalscale.tasks import TaskError
@@ -33,11 +34,7 @@ def run_sweep(config: SweepConfig) -> int:
     except (ConfigError, TaskError, StoreError) as error:
         print(f"evalscale sweep: {error}", file=sys.stderr)
         return 2
-    print(
-        f"evalscale: {plan.profile.name} on {config.task.name}: {len(plan.problems)} problems x "
-        f"{config.run.samples} samples x {len(plan.grid.cells)} cells ({config.run.mode}) -> {plan.run_dir}",
-        file=sys.stderr,
-    )
+    print(plan_line(plan), file=sys.stderr)
     log = plan.run_dir / ENGINE_LOG
     with sweep_console(log, verbose=config.run.verbose) as console:
         try:
@@ -53,6 +50,20 @@ def run_sweep(config: SweepConfig) -> int:
             plan.run_dir, grade=run.grade, report=run.report, progress=run.progress, console=console
         )
     return 0
+
+
+def plan_line(plan: SweepPlan) -> str:
+    """The sweep's first line: what it generates (and, for a method other than budget forcing, why a
+    generation per point), and where."""
+    config = plan.config
+    head = f"evalscale: {plan.profile.name} on {config.task.name}: {len(plan.problems)} problems x "
+    if plan.method.shares_trajectory:
+        return (
+            f"{head}{config.run.samples} samples x {len(plan.grid.cells)} cells ({config.run.mode}) "
+            f"-> {plan.run_dir}"
+        )
+    what = describe(plan.method)
+    return f"{head}{config.run.samples} samples x {len(plan.points)} points ({what}) -> {plan.run_dir}"
 
 
 def generate(
@@ -134,6 +145,6 @@ def start_backend(plan: SweepPlan, console: TextIO) -> Backend:
     console.write(f"load: {config.engine.backend} engine, {plan.profile.name} (its output: {log}) ...")
     console.flush()
     start = time.perf_counter()
-    backend = make_backend(config.engine, plan.model_path, config.sampling)
+    backend = make_backend(plan.engine, plan.model_path, config.sampling)
     console.write(f" ready in {time.perf_counter() - start:.0f} s\n")
     return backend

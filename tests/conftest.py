@@ -15,16 +15,23 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
 
+# The engines' reasoning config (method=native_cap) for <think> ... </think>: the toy's and Qwen3's markers.
+# vLLM tracks only the requests that set a thinking budget, so every other request runs as without it.
+THINK_MARKERS = {"reasoning_start_str": "<think>", "reasoning_end_str": "</think>"}
+
+
 @pytest.fixture(scope="session")
 def toy_engine() -> Iterator[Any]:
-    """One vLLM engine on the toy reasoner for the whole session (greedy unless a test says otherwise)."""
+    """One vLLM engine on the toy reasoner for the whole session (greedy unless a test says otherwise),
+    with the reasoning config of native_cap."""
     from engine import sweep_config
 
     from evalscale.backends.vllm_engine import VllmBackend
     from evalscale.plan import make_plan
 
     config = sweep_config()
-    backend = VllmBackend(make_plan(config).model_path, dict(config.engine.options), config.sampling)
+    options = {**config.engine.options, "reasoning_config": THINK_MARKERS}
+    backend = VllmBackend(make_plan(config).model_path, options, config.sampling)
     yield backend
     backend.close()
 
@@ -55,10 +62,28 @@ def family_model(family_tokenizers: dict[str, Path], tmp_path_factory: pytest.Te
 
 
 @pytest.fixture(scope="session")
+def family_engine(family_model: Path) -> Iterator[Any]:
+    """One in-process vLLM engine on the real-vocabulary model (greedy unless a test says otherwise), with
+    the reasoning config of native_cap for Qwen3's markers."""
+    from engine import sweep_config
+
+    from evalscale.backends.sampling import Sampling
+    from evalscale.backends.vllm_engine import VllmBackend
+
+    options = {**sweep_config("engine=cpu").engine.options, "reasoning_config": THINK_MARKERS}
+    backend = VllmBackend(str(family_model), options, Sampling())
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
 def family_server(family_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One `vllm serve` on the real-vocabulary model for every test that needs it (started here, waited
-    for when first used)."""
+    for when first used), with the reasoning config of native_cap for Qwen3's markers."""
+    import json
+
     from openai_vllm_server import serving
 
-    with serving(family_model, tmp_path_factory.mktemp("family-server") / "vllm-serve.log") as server:
+    log = tmp_path_factory.mktemp("family-server") / "vllm-serve.log"
+    with serving(family_model, log, "--reasoning-config", json.dumps(THINK_MARKERS)) as server:
         yield server

@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from evalscale.config import SweepConfig, load_config
+from evalscale.records import CellRecord, from_json_dict
 from evalscale.resources import CONF_DIR
 from evalscale.store import CELLS, GENERATIONS, read_jsonl
 
@@ -31,7 +32,7 @@ def sweep_config(*overrides: str) -> SweepConfig:
 def cells_by_key(run_dir: Path) -> dict[str, dict[str, Any]]:
     """The stored cells of a run, by cell key; fails on duplicates."""
     cells = read_jsonl(run_dir / CELLS)
-    by_key = {f"{c['problem_id']}|{c['sample']}|{c['cap']}|{c['waits']}": c for c in cells}
+    by_key = {from_json_dict(CellRecord, c).key: c for c in cells}
     assert len(by_key) == len(cells), "a cell was stored twice"
     return by_key
 

@@ -14,7 +14,7 @@ from collections import deque
 from evalscale.forcing import Request, Result
 from evalscale.prompting import PromptIds
 
-EOS, END_THINK, WAIT, NEWLINE, CLOSE, FINAL, MERGED_WAIT = 1, 2, 3, 4, 5, 6, 7
+EOS, END_THINK, WAIT, NEWLINE, CLOSE, FINAL, MERGED_WAIT, THINK_START = 1, 2, 3, 4, 5, 6, 7, 8
 FIRST_WORD = 10
 VOCAB = 40
 
@@ -50,13 +50,15 @@ def fake_text_extend(thinking: object) -> list[int]:
 class ScriptedModel:
     """Next token = hash(context tail, length); stop-ish tokens appear now and then."""
 
-    def __init__(self, stop_every: int = 9, salt: str = "") -> None:
+    def __init__(self, stop_every: int = 9, salt: str = "", seeded: bool = False) -> None:
         self.stop_every = stop_every
         self.salt = salt
+        self.seeded = seeded  # the request's seed enters the hash, like sampling with a seed
 
-    def ranked(self, context: list[int]) -> list[int]:
-        """Candidate next tokens, best first (deterministic in the context)."""
-        digest = hashlib.sha256(f"{self.salt}{context[-4:]}{len(context)}".encode()).digest()
+    def ranked(self, context: list[int], seed: int | None = None) -> list[int]:
+        """Candidate next tokens, best first (deterministic in the context, and the seed if given)."""
+        salt = self.salt if seed is None else f"{self.salt}{seed}/"
+        digest = hashlib.sha256(f"{salt}{context[-4:]}{len(context)}".encode()).digest()
         best = FIRST_WORD + digest[0] % (VOCAB - FIRST_WORD)
         if digest[1] % self.stop_every == 0:
             best = END_THINK if CLOSE not in context else EOS
@@ -65,12 +67,20 @@ class ScriptedModel:
         return [best, FIRST_WORD + digest[3] % (VOCAB - FIRST_WORD)]
 
     def generate(self, request: Request) -> Result:
-        """Greedy generation for one request."""
+        """Greedy generation for one request; with a thinking budget, END_THINK is forced once the tokens
+        after the prompt's last THINK_START reach it (vLLM's thinking_token_budget)."""
         context = list(request.prompt_ids)
         out: list[int] = []
+        budget = request.thinking_token_budget
+        thinking = budget is not None and THINK_START in context
+        counted = context[::-1].index(THINK_START) if thinking else 0
         while len(out) < request.max_tokens:
-            first, second = self.ranked(context)
+            first, second = self.ranked(context, request.seed if self.seeded else None)
             token = second if len(out) < request.min_tokens and first in request.stop_token_ids else first
+            if thinking and budget is not None and counted >= budget:
+                token = END_THINK
+            thinking = thinking and token != END_THINK
+            counted += 1
             if token in request.stop_token_ids or token == EOS:
                 return Result(request.key, tuple(out), "stop", token)
             out.append(token)

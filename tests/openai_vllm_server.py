@@ -32,9 +32,10 @@ def free_port() -> int:
 class VllmServer:
     """`vllm serve <model>` on a fixed local port; start, wait, kill, start again."""
 
-    def __init__(self, model_dir: Path, log_path: Path) -> None:
+    def __init__(self, model_dir: Path, log_path: Path, *arguments: str) -> None:
         self.model_dir = model_dir
         self.log_path = log_path
+        self.arguments = arguments  # more `vllm serve` options (e.g. --reasoning-config JSON)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -52,7 +53,7 @@ class VllmServer:
         """Launch the server in the background (see `wait_ready`)."""
         command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir)]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--gpu-memory-utilization", "0.5"]
-        command += ["--max-model-len", "1024", "--dtype", "float32"]
+        command += ["--max-model-len", "1024", "--dtype", "float32", *self.arguments]
         env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -87,10 +88,10 @@ class VllmServer:
 
 
 @contextmanager
-def serving(model_dir: Path, log_path: Path) -> Iterator[VllmServer]:
-    """A server on `model_dir`, started but not waited for (callers overlap its start-up with other work:
-    `wait_ready` before the first request), and killed on the way out."""
-    server = VllmServer(model_dir, log_path)
+def serving(model_dir: Path, log_path: Path, *arguments: str) -> Iterator[VllmServer]:
+    """A server on `model_dir` (more options: `arguments`), started but not waited for (callers overlap
+    its start-up with other work: `wait_ready` before the first request), and killed on the way out."""
+    server = VllmServer(model_dir, log_path, *arguments)
     server.start()
     try:
         yield server

@@ -46,10 +46,14 @@ def write_run(
     budget: dict | None = None,
     graded: bool = True,
     config: dict | None = None,
+    conditions: Sequence[str | None] = (None,),
+    method: str | None = None,
 ) -> Path:
     """Write a run directory whose cells answer as `answer` says; returns `run_dir`.
 
     `config` (e.g. a composed sweep config) is stored in the manifest, with the grid, samples and mode set.
+    `method` names the run's method (its config's method node), `conditions` its prompt classes (each
+    cell of the grid once per class; `tokens` and `answer` see the class's index added to the cap).
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     budget = {"caps": list(caps), "waits": list(waits), "min_thinking": 0, **(budget or {})}
@@ -58,11 +62,17 @@ def write_run(
         "task": task,
         "mode": mode,
         "status": status,
-        "config": {**(config or {}), "budget": budget, "samples": samples, "mode": mode},
+        "config": {
+            **(config or {}),
+            "budget": budget,
+            "samples": samples,
+            "mode": mode,
+            **({"method": {"name": method}} if method else {}),
+        },
         "config_hash": config_hash,
         "created": "2025-01-01T00:00:00",
         "versions": {},
-        "expected_cells": len(problems) * samples * len(caps) * len(waits),
+        "expected_cells": len(problems) * samples * len(caps) * len(waits) * len(conditions),
     }
     (run_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     write_jsonl(
@@ -74,34 +84,51 @@ def write_run(
         for s in range(samples):
             for cap in caps:
                 for w in waits:
-                    thinking = tokens(p, s, cap, w)
-                    end = "cap" if thinking >= cap else ("waits_exhausted" if w else "stop")
-                    extracted = answer(p, s, cap, w)
-                    cell = CellRecord(
-                        problem_id=f"p{p}",
-                        sample=s,
-                        cap=cap,
-                        waits=w,
-                        mode=mode,
-                        waits_used=w,
-                        forced_waits=w,
-                        thinking_tokens=thinking,
-                        end_reason=end,
-                        answer_text="" if extracted is None else f"\\boxed{{{extracted}}}",
-                        answer_tokens=5,
-                        answer_finish="stop",
-                        trajectory="",
-                        seeds={},
-                    )
-                    reason = (
-                        "no_answer" if extracted is None else ("match" if extracted == GOLD else "mismatch")
-                    )
-                    cells.append(to_json_dict(cell))
-                    verdicts.append(to_json_dict(Verdict(cell.key, extracted == GOLD, extracted, reason)))
-    write_jsonl(run_dir / CELLS, cells)
+                    for index, condition in enumerate(conditions):
+                        thinking = tokens(p, s, cap + index, w)
+                        end = "cap" if thinking >= cap else ("waits_exhausted" if w else "stop")
+                        extracted = answer(p, s, cap + index, w)
+                        cells.append(cell := _cell(p, s, cap, w, condition, mode, thinking, end, extracted))
+                        reason = (
+                            "no_answer"
+                            if extracted is None
+                            else ("match" if extracted == GOLD else "mismatch")
+                        )
+                        verdicts.append(to_json_dict(Verdict(cell.key, extracted == GOLD, extracted, reason)))
+    write_jsonl(run_dir / CELLS, [to_json_dict(cell) for cell in cells])
     if graded:
         write_jsonl(run_dir / VERDICTS, verdicts)
     return run_dir
+
+
+def _cell(
+    p: int,
+    s: int,
+    cap: int,
+    w: int,
+    condition: str | None,
+    mode: str,
+    thinking: int,
+    end: str,
+    extracted: str | None,
+) -> CellRecord:
+    return CellRecord(
+        problem_id=f"p{p}",
+        sample=s,
+        cap=cap,
+        waits=w,
+        condition=condition,
+        mode=mode,
+        waits_used=w,
+        forced_waits=w,
+        thinking_tokens=thinking,
+        end_reason=end,  # type: ignore[arg-type]
+        answer_text="" if extracted is None else f"\\boxed{{{extracted}}}",
+        answer_tokens=5,
+        answer_finish="stop",
+        trajectory="",
+        seeds={},
+    )
 
 
 def right_from_cap(threshold: int) -> Answer:

@@ -48,7 +48,8 @@ BAD_OVERRIDES = [
     (("-m", "task=math500,nope"), f"unknown task 'nope'; available: {TASKS}"),
     (
         ("model=gpt-9",),
-        "unknown model 'gpt-9'; available: qwen3-32b, qwq-32b, r1-distill-qwen-32b, s1-32b, s1.1-32b, toy",
+        "unknown model 'gpt-9'; available: qwen3-32b, qwq-32b, r1-distill-qwen-32b, s1-32b, s1.1-32b, "
+        "scc-32b, tcc-32b, toy",
     ),
     (("hydra/launcher=slurmm",), "unknown hydra/launcher 'slurmm' (did you mean 'slurm'?); available: "),
     (("budget.capz=[1]",), "unknown key 'budget.capz'; did you mean 'budget.caps'?"),

@@ -56,21 +56,17 @@ def in_process_runs(
     family_model: Path,
     family_tokenizers: dict[str, Path],
     family_server: VllmServer,  # starts while the in-process engine works
+    family_engine: VllmBackend,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Path]:
-    """A greedy sweep of every profile on one in-process engine; run dirs by profile."""
+    """A greedy sweep of every profile on the session's in-process engine; run dirs by profile."""
     root = tmp_path_factory.mktemp("in-process")
     configs = {
         profile: profile_config(profile, family_model, family_tokenizers, root / profile)
         for profile in PROFILE_FAMILIES
     }
-    engine = dict(sweep_config("engine=cpu").engine.options)
-    backend = VllmBackend(str(family_model), engine, configs["s1-32b"].sampling)
-    try:
-        for config in configs.values():
-            assert generate(make_plan(config), backend) == "complete"
-    finally:
-        backend.close()
+    for config in configs.values():
+        assert generate(make_plan(config), family_engine) == "complete"
     return {profile: Path(str(config.run.run_dir)) for profile, config in configs.items()}
 
 

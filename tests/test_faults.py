@@ -14,10 +14,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from engine import cells_by_key, generations_by_key
 
 from evalscale.records import CellRecord, Problem, to_json_dict
-from evalscale.store import CELLS, GENERATIONS, MANIFEST, PROBLEMS, VERDICTS, read_jsonl, read_manifest
+from evalscale.store import (
+    CELLS,
+    GENERATIONS,
+    MANIFEST,
+    PROBLEMS,
+    TRAJECTORIES,
+    VERDICTS,
+    read_jsonl,
+    read_manifest,
+)
 
 HERE = Path(__file__).parent
 SWEEP_WORKER = HERE / "fault_worker.py"
@@ -31,15 +41,25 @@ SWEEP_FAULTS = [
     (CELLS, 0, False),
     (CELLS, 45, False),
 ]
+# Methods with a generation per point (methods.py): one whose points differ in their prompt, and
+# rejection sampling, whose draws must replay in order after a kill.
+METHOD_FAULTS = {
+    "budget_forcing": SWEEP_FAULTS,
+    "tcc": [(GENERATIONS, 17, True), (CELLS, 9, False), (TRAJECTORIES, 4, True)],
+    "rejection_sampling": [(GENERATIONS, 13, True), (CELLS, 6, True), (GENERATIONS, 20, False)],
+}
 
 
-def test_sigkill_at_exact_records_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, SWEEP_WORKER, tmp_path / "clean"], check=True, timeout=120)
+@pytest.mark.parametrize("method", METHOD_FAULTS)
+def test_sigkill_at_exact_records_then_resume_matches_an_uninterrupted_run(
+    tmp_path: Path, method: str
+) -> None:
+    subprocess.run([sys.executable, SWEEP_WORKER, tmp_path / "clean", "-", method], check=True, timeout=120)
     run_dir = tmp_path / "killed"
-    for name, more, torn in SWEEP_FAULTS:
-        before = {path: read_jsonl(run_dir / path) for path in (GENERATIONS, CELLS)}
+    for name, more, torn in METHOD_FAULTS[method]:
+        before = {path: read_jsonl(run_dir / path) for path in (GENERATIONS, CELLS, TRAJECTORIES)}
         fault = f"{name}:{more}" + (":torn" if torn else "")
-        worker = [sys.executable, SWEEP_WORKER, run_dir, fault]
+        worker = [sys.executable, SWEEP_WORKER, run_dir, fault, method]
         assert subprocess.run(worker, start_new_session=True, timeout=120).returncode == -signal.SIGKILL
         assert len(read_jsonl(run_dir / name)) == len(before[name]) + more
         assert (run_dir / name).read_bytes().endswith(b"\n") != torn
@@ -48,10 +68,12 @@ def test_sigkill_at_exact_records_then_resume_matches_an_uninterrupted_run(tmp_p
         generations_by_key(run_dir)
         cells_by_key(run_dir)
         assert read_manifest(run_dir)["status"] == "running"
-    subprocess.run([sys.executable, SWEEP_WORKER, run_dir], check=True, timeout=120)
+    subprocess.run([sys.executable, SWEEP_WORKER, run_dir, "-", method], check=True, timeout=120)
     assert generations_by_key(run_dir) == generations_by_key(tmp_path / "clean")
     assert cells_by_key(run_dir) == cells_by_key(tmp_path / "clean")
     assert read_manifest(run_dir)["status"] == "complete"
+    if method == "rejection_sampling":
+        assert {cell.get("tries") for cell in cells_by_key(run_dir).values()} > {1}, "draws were replayed"
 
 
 def write_math_run(run_dir: Path, problems: int = 20, cells_each: int = 8) -> None:

@@ -214,9 +214,14 @@ def test_the_fields_the_fast_paths_read_lead_their_records() -> None:
     trajectory = Trajectory("p/0", "p", 0, 2, [2], [], "ab")
     assert [field.name for field in dataclasses.fields(CellRecord)][:4] == list(store.CELL_KEY_FIELDS)
     head = store.CELL_HEAD.match(store.encode(cell).encode())
-    assert (
-        head is not None and json.loads(head.group(1)) == 'p"1' and head.groups()[1:] == (b"2", b"64", b"1")
-    )
+    assert head is not None and json.loads(head.group(1)) == 'p"1'
+    assert head.groups()[1:] == (b"2", b"64", b"1", None), "budget forcing's cells have no condition"
+    # a class-conditional cell: its condition follows the key's fields and is part of its key
+    short = dataclasses.replace(cell, condition='sh"ort', tries=2)
+    head = store.CELL_HEAD.match(store.encode(short).encode())
+    assert head is not None and json.loads(head.group(5)) == 'sh"ort'
+    for record, key in ((short, 'p"1|2|64|1|sh"ort'), (cell, 'p"1|2|64|1')):
+        assert store._cell_key_of_line(Path("c"), 1, store.encode(record).encode()) == record.key == key
     for record in (result, trajectory):
         field = store.LEADING_FIELDS[type(record)]
         assert dataclasses.fields(record)[0].name == field

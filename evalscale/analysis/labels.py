@@ -6,7 +6,8 @@ read `extension=Wait` and `extension=Hmm`; two checkpoints read
 count (config.generation_config), and task keys not at all (tasks get their
 own panels), and the budget grid only when nothing else tells runs apart.
 When the model differs, its profile's other keys (path, delimiters) follow
-from it and are left out unless they vary for one model.
+from it and are left out unless they vary for one model; likewise a method's
+keys (`max_tries`, `steps`) when the method differs: `method=tcc`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from evalscale.config import generation_config
 
 MODEL_KEY = "model.name"
+METHOD_KEY = "method.name"  # budget forcing's runs leave the method out of their config hash: filled in
+DEFAULT_METHOD = "budget_forcing"
 # The budget grid is what a curve's points show; it names series only when nothing else tells them apart.
 GRID_KEYS = ("budget.caps", "budget.waits")
 
@@ -29,7 +32,12 @@ def variant(config: dict[str, Any], model: str, mode: str) -> dict[str, Any]:
     """
     flat = dict(_flatten(generation_config(config)))
     flat = {key: value for key, value in flat.items() if not key.startswith("task.") and key != "task"}
-    return {**flat, MODEL_KEY: flat.get(MODEL_KEY, model), "mode": flat.get("mode", mode)}
+    return {
+        **flat,
+        MODEL_KEY: flat.get(MODEL_KEY, model),
+        "mode": flat.get("mode", mode),
+        METHOD_KEY: flat.get(METHOD_KEY, DEFAULT_METHOD),
+    }
 
 
 def common(variants: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -64,12 +72,17 @@ def _labels(variants: Sequence[dict[str, Any]], panels: list[str], keys: list[st
             len(set(group)) > 1 for group in _by_panel([_text(v.get(key)) for v in variants], panels).values()
         )
     ]
-    if MODEL_KEY in differing:
+    for name_key in (METHOD_KEY, MODEL_KEY):  # a model's (method's) other keys follow from its name
+        if name_key not in differing:
+            continue
+        section = name_key.partition(".")[0] + "."
         differing = [
-            k for k in differing if not k.startswith("model.") or k == MODEL_KEY or _varies(k, variants)
+            k
+            for k in differing
+            if not k.startswith(section) or k == name_key or _varies(k, variants, name_key)
         ]
-        differing.remove(MODEL_KEY)
-        differing.insert(0, MODEL_KEY)
+        differing.remove(name_key)
+        differing.insert(0, name_key)
     names = _short_names(differing)
     return [
         ", ".join(f"{names[key]}={_text(v.get(key))}" for key in differing) or str(v.get(MODEL_KEY))
@@ -85,21 +98,22 @@ def _by_panel(values: list[str], panels: list[str]) -> dict[str, list[str]]:
     return groups
 
 
-def _varies(key: str, variants: Sequence[dict[str, Any]]) -> bool:
-    """Whether `key` takes more than one value among the variants of one model."""
+def _varies(key: str, variants: Sequence[dict[str, Any]], name_key: str = MODEL_KEY) -> bool:
+    """Whether `key` takes more than one value among the variants of one model (of one method)."""
     seen: dict[str, str] = {}
     for v in variants:
         value = _text(v.get(key))
-        if seen.setdefault(_text(v.get(MODEL_KEY)), value) != value:
+        if seen.setdefault(_text(v.get(name_key)), value) != value:
             return True
     return False
 
 
 def _short_names(keys: list[str]) -> dict[str, str]:
-    """Each key's last part where no other key ends the same, else the whole key; `model.name` as `model`."""
+    """Each key's last part where no other key ends the same, else the whole key; `model.name` as `model`,
+    `method.name` as `method`."""
     lasts = [key.rpartition(".")[2] for key in keys]
     names = {key: last if lasts.count(last) == 1 else key for key, last in zip(keys, lasts, strict=True)}
-    return names | ({MODEL_KEY: "model"} if MODEL_KEY in keys else {})
+    return names | {key: key.partition(".")[0] for key in (MODEL_KEY, METHOD_KEY) if key in keys}
 
 
 def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:

@@ -34,7 +34,11 @@ CELL_COLUMNS = [
     "thinking_tokens",
     "answer_tokens",
     "end_reason",
+    "condition",
+    "tries",
 ]
+# The optional cell fields of methods other than budget forcing (records.CellRecord), as read when absent.
+OPTIONAL_CELL_FIELDS = {"condition": None, "tries": None}
 VERDICT_COLUMNS = ["correct", "extracted", "reason"]
 
 
@@ -58,6 +62,7 @@ class RunInfo:
     series: str = ""
     variant: dict[str, Any] = field(default_factory=dict, compare=False)  # see labels.variant
     label: str | None = None  # the series name the run's config or the caller gives it
+    method: dict[str, Any] = field(default_factory=dict, compare=False)  # its method node; {}: budget forcing
 
     @property
     def partial(self) -> bool:
@@ -77,6 +82,10 @@ class Runs:
         ranges = {r.control_range for r in self.runs if r.series == model and r.task == task}
         ranges.discard(None)
         return ranges.pop() if len(ranges) == 1 else None
+
+    def method(self, model: str, task: str) -> dict[str, Any]:
+        """The method node (conf/method/) of a series' runs: {"name": ...} ({} for budget forcing)."""
+        return next((r.method for r in self.runs if r.series == model and r.task == task), {})
 
 
 Grader = Callable[[Path], Iterable[Verdict]]
@@ -130,9 +139,14 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
     if missing:
         raise AnalysisError(f"{run_dir}: manifest.json lacks {', '.join(missing)}")
     cells = _columns(
-        ({"key": cell_key(*(r[c] for c in KEY_COLUMNS)), **r} for r in iter_jsonl(run_dir / CELLS)),
+        (
+            {**OPTIONAL_CELL_FIELDS, **r, "key": cell_key(*(r[c] for c in KEY_COLUMNS), r.get("condition"))}
+            for r in iter_jsonl(run_dir / CELLS)
+        ),
         ["key", *CELL_COLUMNS],
     )
+    cells["condition"] = cells["condition"].fillna("")  # "" where a cell has none (budget forcing)
+    cells["tries"] = pd.to_numeric(cells["tries"])  # NaN where a cell has none (not rejection sampling)
     frame = cells.merge(_verdicts(run_dir, cells["key"], grader), on="key", how="left", validate="one_to_one")
     frame["correct"] = frame["correct"].astype(bool)
     frame["disagrees"] = _disagreements(run_dir, frame)
@@ -150,6 +164,7 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
         control_range=(float(control[0]), float(control[1])) if control else None,
         variant=labels.variant(config, str(manifest["model"]), str(manifest.get("mode", ""))),
         label=str(config["label"]) if config.get("label") is not None else None,
+        method=dict(config.get("method") or {}),
     )
     return info, frame
 
@@ -219,14 +234,15 @@ def _label_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[tupl
 
 
 def _group_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[list[int]]:
-    """Runs (by index) that form one series: shards of one config; configs of one (model, task) whose
-    cells do not overlap (one curve from several runs); else each config alone."""
+    """Runs (by index) that form one series: shards of one config; configs of one (model, task, method)
+    whose cells do not overlap (one curve from several runs); else each config alone."""
     by_config: dict[tuple[str, str, str], list[int]] = {}
     for index, info in enumerate(infos):
         by_config.setdefault((info.model, info.task, info.config_hash), []).append(index)
-    by_curve: dict[tuple[str, str], list[list[int]]] = {}
+    by_curve: dict[tuple[str, str, str], list[list[int]]] = {}
     for (model, task, _), members in by_config.items():
-        by_curve.setdefault((model, task), []).append(members)
+        method = str(infos[members[0]].method.get("name") or "budget_forcing")  # methods never join
+        by_curve.setdefault((model, task, method), []).append(members)
     series: list[list[int]] = []
     for configs in by_curve.values():
         key_sets = [set().union(*(set(frames[i]["key"]) for i in members)) for members in configs]

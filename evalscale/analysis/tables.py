@@ -16,6 +16,10 @@ from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 
 CELL = ["model", "task", "cap", "waits"]
+POINT = [
+    *CELL,
+    "condition",
+]  # a cell of any method: class-conditional control's prompt class too ("" if none)
 SERIES = ["model", "task"]
 NO_ANSWER_WARN = 20.0  # % of a cell's samples without an extracted answer that earns a warning
 
@@ -24,6 +28,7 @@ SUMMARY_COLUMNS = [
     "task",
     "cap",
     "waits",
+    "condition",
     "control",
     "status",
     "n_problems",
@@ -40,19 +45,25 @@ SUMMARY_COLUMNS = [
     "mean_waits_used",
     "pass_at_k",
     "maj_accuracy",
+    "never_fit_share",
+    "mean_tries",
 ]
 
 
 def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
-    """One row per (model, task, cap, waits): accuracy with 95% bootstrap CI over problems, tokens, rates.
+    """One row per (model, task, cap, waits, condition): accuracy with 95% bootstrap CI over problems,
+    tokens, rates.
 
     `control` says how the cell sits on the scaling curve: "cap" (waits = 0),
     "wait" (waits > 0 at the series' largest cap) or "grid" (off the curve).
     `cut_share` is the % of samples whose thinking the cap closed; `pass_at_k`
     and `maj_accuracy` use all k = n_samples samples (NaN with one sample).
+    `condition` is class-conditional control's prompt class (None elsewhere);
+    `never_fit_share` and `mean_tries` are rejection sampling's (NaN elsewhere).
     """
     rows = []
-    for (model, task, cap, waits), cell in cells.groupby(CELL, sort=True):
+    cells = cells if "condition" in cells else cells.assign(condition="", tries=math.nan)
+    for (model, task, cap, waits, condition), cell in cells.groupby(POINT, sort=True):
         by_problem = cell.groupby("problem_id")
         per_problem = 100.0 * by_problem["correct"].mean()
         n_samples = int(by_problem.size().max())
@@ -72,11 +83,21 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
                 "mean_waits_used": cell["waits_used"].mean(),
                 "pass_at_k": 100.0 * by_problem["correct"].any().mean() if parallel else math.nan,
                 "maj_accuracy": 100.0 * majority_correct(cell, n_samples).mean() if parallel else math.nan,
+                "condition": condition or None,
+                **_tries_columns(cell),
             }
         )
     summary = pd.DataFrame(rows)
     summary["control"] = _control_kind(summary)
     return summary[SUMMARY_COLUMNS]
+
+
+def _tries_columns(cell: pd.DataFrame) -> dict[str, float]:
+    """Rejection sampling's columns: % of samples that never fit their cap, and draws per sample."""
+    if cell["tries"].isna().all():
+        return {"never_fit_share": math.nan, "mean_tries": math.nan}
+    never = 100.0 * (cell["end_reason"] == "never_fit").mean()
+    return {"never_fit_share": never, "mean_tries": cell["tries"].mean()}
 
 
 def _cell_columns(model: str, task: str, cap: int, waits: int) -> dict[str, object]:
@@ -139,7 +160,8 @@ def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -
     summed per problem and averaged over problems (s1 Figure 4's parallel scaling).
     """
     rows = []
-    for (model, task, cap, waits), cell in cells.groupby(CELL, sort=True):
+    cells = cells if "condition" in cells else cells.assign(condition="")
+    for (model, task, cap, waits, condition), cell in cells.groupby(POINT, sort=True):
         n_samples = int(cell.groupby("problem_id").size().max())
         if n_samples < 2:
             continue
@@ -150,6 +172,7 @@ def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -
             rows.append(
                 {
                     **_cell_columns(model, task, cap, waits),
+                    "condition": condition or None,
                     "k": k,
                     **_accuracy_columns(per_problem, n_boot, seed),
                     "mean_total_thinking_tokens": tokens.mean(),
@@ -160,6 +183,7 @@ def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -
         "task",
         "cap",
         "waits",
+        "condition",
         "k",
         "n_problems",
         "accuracy",
@@ -182,10 +206,17 @@ def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
 
     Control is against the config's `budget.control_range` when set (basis
     "range"), else the share of cap-controlled points within their cap ("caps").
+    A series of another method is scored as s1 scores it (analysis.methods.table3_row).
     """
+    from evalscale.analysis.methods import DEFAULT_METHOD, curve_row, method_name, table3_row
+
     rows = []
     for (model, task), points in curve(summary).groupby(SERIES, sort=True):
-        xy = list(zip(points["mean_thinking_tokens"], points["accuracy"], strict=True))
+        status = "partial" if (points["status"] == "partial").any() else "complete"
+        method = runs.method(str(model), str(task))
+        if method_name(method) != DEFAULT_METHOD:
+            rows.append({"model": model, "task": task, **table3_row(points, method), "status": status})
+            continue
         requested = runs.control_range(model, task)
         if requested is not None:
             control, basis = metrics.control(points["mean_thinking_tokens"], *requested), "range"
@@ -193,21 +224,8 @@ def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
             capped = points[points["control"] == "cap"]
             control = metrics.control_against_caps(list(capped["mean_thinking_tokens"]), list(capped["cap"]))
             basis = "caps"
-        best = points.loc[points["accuracy"].idxmax()]
-        rows.append(
-            {
-                "model": model,
-                "task": task,
-                "n_points": len(points),
-                "control": control,
-                "control_basis": basis,
-                "scaling": metrics.scaling(xy),
-                "performance": metrics.performance(xy),
-                "best_cap": int(best["cap"]),
-                "best_waits": int(best["waits"]),
-                "status": "partial" if (points["status"] == "partial").any() else "complete",
-            }
-        )
+        row = curve_row(points, DEFAULT_METHOD, control, basis)
+        rows.append({"model": model, "task": task, **row, "status": status})
     return pd.DataFrame(rows)
 
 
@@ -222,7 +240,8 @@ def warnings(summary: pd.DataFrame, runs: Runs) -> list[str]:
     high = summary[summary["no_answer_rate"] > NO_ANSWER_WARN]
     notes += [
         f"{row.model}/{row.task} cap={row.cap} waits={row.waits}: "
-        f"{row.no_answer_rate:.0f}% of samples have no extractable answer."
+        f"{row.no_answer_rate:.0f}% of samples have no extractable answer"
+        + (f" ({row.never_fit_share:.0f}% never fit the cap)." if row.never_fit_share > 0 else ".")
         for row in high.itertuples()
     ]
     return notes

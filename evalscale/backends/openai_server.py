@@ -151,7 +151,7 @@ class OpenAIServerBackend:
         self._done.put(item)
 
     def _body(self, request: Request) -> dict[str, Any]:
-        return {
+        body = {
             "model": self.model,
             "prompt": list(request.prompt_ids),
             "max_tokens": request.max_tokens,
@@ -163,6 +163,9 @@ class OpenAIServerBackend:
             "skip_special_tokens": False,
             "return_token_ids": True,
         }
+        if request.thinking_token_budget is not None:  # native_cap; the server needs a reasoning config
+            body["thinking_token_budget"] = request.thinking_token_budget
+        return body
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST with retries: connection errors, timeouts, 5xx (and 408/429) back off and retry."""

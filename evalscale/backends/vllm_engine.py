@@ -111,9 +111,16 @@ class VllmBackend:
 
 
 def sampling_params(sampling: Sampling, bias: dict[int, float], request: Request) -> SamplingParams:
-    """vLLM's SamplingParams for one request: every sampling field, the padding bias, the request's limits."""
+    """vLLM's SamplingParams for one request: every sampling field, the padding bias, the request's limits
+    (and the engine's own thinking cap when the request sets one: methods.py, native_cap)."""
+    budget = (
+        {}
+        if request.thinking_token_budget is None
+        else {"thinking_token_budget": request.thinking_token_budget}
+    )
     return SamplingParams(
         **sampling.fields(),
+        **budget,
         max_tokens=request.max_tokens,
         min_tokens=request.min_tokens,
         stop_token_ids=list(request.stop_token_ids),
