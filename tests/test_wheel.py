@@ -45,7 +45,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)]
-    subprocess.run(install, check=True, timeout=600)
+    subprocess.run(install, check=True, timeout=600, env=outside_checkout())
     site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
@@ -55,10 +55,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
+def outside_checkout() -> dict[str, str]:
+    """This process's environment without PYTHONPATH (a checkout on it would shadow the wheel)."""
+    return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 def run(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A command of the installed environment, from `cwd`, without this checkout on any path."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env |= {"HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1", "EVALSCALE_CACHE": str(cwd / "cache")}
+    env = outside_checkout() | {
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+        "EVALSCALE_CACHE": str(cwd / "cache"),
+    }
     return subprocess.run(
         [str(venv / "bin" / args[0]), *args[1:]],
         cwd=cwd,
