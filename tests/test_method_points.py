@@ -12,7 +12,7 @@ import pytest
 from matplotlib.collections import LineCollection
 from test_analysis_helpers import GOLD, write_run
 
-from evalscale import analysis, plotting
+from evalscale import analysis, compare, plotting
 from evalscale.analysis.censoring import censoring
 from evalscale.analysis.curve_steps import curve_points
 from evalscale.analysis.flips import answer_flips
@@ -34,12 +34,13 @@ def no_grader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(analysis, "default_grader", lambda: None)
 
 
-def ccc_run(path: Path, samples: int = 1) -> Path:
-    """A ccc run of 10 problems: short right for 4, plain for 8 (the peak), long for 5; sample 1 (when
-    there is one) is right where sample 0 is, and on one more problem. Thinking: TOKENS + the sample."""
+def ccc_run(path: Path, samples: int = 1, right: dict[str, int] = RIGHT, config_hash: str = "ccc") -> Path:
+    """A ccc run of 10 problems: short right for 4, plain for 8 (the peak), long for 5 (or as `right`
+    says); sample 1 (when there is one) is right where sample 0 is, and on one more problem. Thinking:
+    TOKENS + the sample."""
 
     def answer(p: int, s: int, index: int, w: int) -> str:
-        return GOLD if p < RIGHT[CLASSES[index]] + s else "0"
+        return GOLD if p < right[CLASSES[index]] + s else "0"
 
     return write_run(
         path,
@@ -51,6 +52,7 @@ def ccc_run(path: Path, samples: int = 1) -> Path:
         tokens=lambda p, s, index, w: TOKENS[CLASSES[index]] + s,
         method="ccc",
         uncapped=True,
+        config_hash=config_hash,
     )
 
 
@@ -186,3 +188,19 @@ def test_a_budget_forcing_report_shows_no_class_column(tmp_path: Path) -> None:
     text = (out / "report.md").read_text()
     assert "class" not in text and "prompt" not in text.split("## Overthinking")[1]
     assert math.isnan(pd.read_csv(out / "censoring.csv")["condition"].iloc[0])  # "" reads back empty
+
+
+def test_two_ccc_runs_compare_class_by_class(tmp_path: Path) -> None:
+    a = ccc_run(tmp_path / "a")
+    b = ccc_run(tmp_path / "b", right={"short": 10, "plain": 10, "long": 5}, config_hash="b")
+    result = compare.compare(a, b, n_boot=200, names=("A", "B"))
+    deltas = result.deltas.set_index("condition")
+    assert list(deltas["n_pairs"]) == [10, 10, 10], "each cell pairs with its own class only"
+    assert deltas.loc[["short", "plain", "long"], "diff"].tolist() == [60.0, 20.0, 0.0]
+    assert set(deltas["control"]) == {"cap"} and result.area.n_problems == 10
+    assert list(compare.delta_labels(result.deltas)) == list(result.deltas["condition"])
+    # over 40-60 tokens, linear in log2 tokens: A at short 40, long 50, plain 60 tokens is 40, 50, 80 %;
+    # B is 100, 50, 100 %, a mean of 75 (both halves average 75)
+    left, right = math.log2(50 / 40), math.log2(60 / 50)
+    area_a = (45.0 * left + 65.0 * right) / (left + right)
+    assert (result.area.area_a, result.area.area_b) == (pytest.approx(area_a), pytest.approx(75.0))
