@@ -204,3 +204,11 @@ def test_two_ccc_runs_compare_class_by_class(tmp_path: Path) -> None:
     left, right = math.log2(50 / 40), math.log2(60 / 50)
     area_a = (45.0 * left + 65.0 * right) / (left + right)
     assert (result.area.area_a, result.area.area_b) == (pytest.approx(area_a), pytest.approx(75.0))
+
+
+def test_a_nothinking_run_has_one_point_named_so(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "nothinking", lambda p, s, c, w: GOLD, caps=(0,), tokens=lambda *_: 0)
+    (row,) = overthinking(analysis.load_runs([run]).cells, n_boot=50).to_dict("records")
+    assert (
+        row["n_points"] == 1 and "(no thinking, 0 thinking tokens) at the end of the curve" in row["verdict"]
+    )

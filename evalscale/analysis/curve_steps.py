@@ -106,9 +106,12 @@ def paired_change(
 
 def point_label(cap: int, waits: int, condition: str | None = None) -> str:
     """A curve point in words: "cap 512", "cap 8192 + 2 Waits", "short prompt" (a prompt class; an empty
-    or missing one, NaN as read back from a CSV, names none)."""
+    or missing one, NaN as read back from a CSV, names none), "no thinking" (NoThinking's cap 0; budget
+    forcing's caps are positive)."""
     if condition and isinstance(condition, str):
         return f"{condition} prompt"
+    if not cap and not waits:
+        return "no thinking"
     if not waits:
         return f"cap {cap}"
     return f"cap {cap} + {waits} Wait{'s' if waits > 1 else ''}"

@@ -144,7 +144,9 @@ def _control_kind(summary: pd.DataFrame) -> pd.Series:
 
 
 def curve(summary: pd.DataFrame) -> pd.DataFrame:
-    """The scaling-curve rows (cap- and Wait-controlled) of a summary, by series and thinking tokens."""
+    """The scaling-curve rows (cap- and Wait-controlled; every point of another method) of a summary, by
+    series and thinking tokens, the order the scaling plot draws them in (`curve_steps` takes the same
+    points in budget order: see its docstring)."""
     on_curve = summary[summary["control"] != "grid"]
     return on_curve.sort_values([*SERIES, "mean_thinking_tokens"]).reset_index(drop=True)
 
