@@ -1,7 +1,8 @@
 """Paired comparison of two runs of one task (`evalscale compare` writes it).
 
-Only cells present in both runs (same problem, sample, cap and waits) count,
-so every difference is paired. Writes compare.csv (per cell: accuracies, the
+Only cells present in both runs (same problem, sample, cap, waits and prompt
+class: `analysis.tables.POINT`, so two class-conditional runs pair class by
+class) count, so every difference is paired. Writes compare.csv (per cell: accuracies, the
 difference B - A with a 95% paired bootstrap CI over problems), compare.md and
 compare.png/.pdf; prints the table and the difference in area under the curve.
 Each side is named by what sets it apart from the other (`extension=Hmm`,
@@ -21,12 +22,15 @@ from evalscale import analysis, plotting
 from evalscale.analysis import labels, metrics
 from evalscale.analysis.runs import Grader
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci, percentile_ci, resample_counts
+from evalscale.analysis.tables import condition_rank, with_condition
 from evalscale.report import markdown_table
 
-PAIR = ["problem_id", "sample", "cap", "waits"]
+POINT_FIELDS = ["cap", "waits", "condition"]  # a point within a series (analysis.tables.POINT)
+PAIR = ["problem_id", "sample", *POINT_FIELDS]
 DELTA_SHOWN = {
     "cap": "cap",
     "waits": "waits",
+    "condition": "class",
     "control": "kind",
     "n_problems": "problems",
     "n_pairs": "pairs",
@@ -99,12 +103,13 @@ def side_labels(
 
 
 def paired_deltas(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
-    """Per (cap, waits): accuracies of A and B and the paired difference B - A with its bootstrap CI.
+    """Per point (cap, waits, condition): accuracies of A and B and the paired difference B - A with its
+    bootstrap CI.
 
     `cells` has one row per paired cell with `correct_a` and `correct_b`.
     """
     rows = []
-    for (cap, waits), cell in cells.groupby(["cap", "waits"], sort=True):
+    for (cap, waits, condition), cell in with_condition(cells).groupby(POINT_FIELDS, sort=True):
         per_problem = cell.groupby("problem_id")[["correct_a", "correct_b"]].mean() * 100.0
         diffs = (per_problem["correct_b"] - per_problem["correct_a"]).to_numpy()
         low, high = bootstrap_ci(diffs, n_boot, seed)
@@ -112,6 +117,7 @@ def paired_deltas(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> p
             {
                 "cap": int(cap),
                 "waits": int(waits),
+                "condition": condition,
                 "n_problems": len(per_problem),
                 "n_pairs": len(cell),
                 "accuracy_a": per_problem["correct_a"].mean(),
@@ -157,9 +163,9 @@ def area_difference(
 
 def _per_problem(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Accuracy (%) and mean thinking tokens by problem (rows) and curve point (columns); complete rows."""
-    grouped = cells.groupby(["problem_id", "cap", "waits"])
-    accuracy = (grouped["correct"].mean() * 100.0).unstack(["cap", "waits"])
-    tokens = grouped["thinking_tokens"].mean().unstack(["cap", "waits"])
+    grouped = with_condition(cells).groupby(["problem_id", *POINT_FIELDS])
+    accuracy = (grouped["correct"].mean() * 100.0).unstack(POINT_FIELDS)
+    tokens = grouped["thinking_tokens"].mean().unstack(POINT_FIELDS)
     complete = accuracy.notna().all(axis=1)
     return accuracy[complete], tokens[complete]
 
@@ -186,27 +192,29 @@ def compare(
     if task_a != task_b:
         raise analysis.AnalysisError(f"the runs are of different tasks ({task_a} and {task_b})")
     label_a, label_b = side_labels(sides, names)
-    cells_a, cells_b = (side.cells for side in sides)
+    cells_a, cells_b = (with_condition(side.cells) for side in sides)
     keys = cells_a[PAIR].merge(cells_b[PAIR], on=PAIR)
     if keys.empty:
-        raise analysis.AnalysisError("the runs share no cell (same problem, sample, cap and waits)")
+        raise analysis.AnalysisError("the runs share no cell (same problem, sample, cap, waits and class)")
     shared = {side: cells.merge(keys, on=PAIR) for side, cells in (("a", cells_a), ("b", cells_b))}
     paired = shared["a"].merge(shared["b"], on=PAIR, suffixes=("_a", "_b"))
     summaries = {
         side: analysis.summarize(cells.assign(model=label), n_boot=n_boot)
         for (side, cells), label in zip(shared.items(), (label_a, label_b), strict=True)
     }
-    kinds = summaries["a"][["cap", "waits", "control"]]
-    deltas = paired_deltas(paired, n_boot).merge(kinds, on=["cap", "waits"])
+    kinds = summaries["a"][[*POINT_FIELDS, "control"]]
+    deltas = paired_deltas(paired, n_boot).merge(kinds, on=POINT_FIELDS)
     curves = pd.concat([analysis.curve(summary) for summary in summaries.values()], ignore_index=True)
-    on_curve = kinds[kinds["control"] != "grid"][["cap", "waits"]]
+    on_curve = kinds[kinds["control"] != "grid"][POINT_FIELDS]
     area = area_difference({side: cells.merge(on_curve) for side, cells in shared.items()}, n_boot)
     return Comparison(label_a, label_b, task_a, deltas, curves, area)
 
 
 def delta_labels(deltas: pd.DataFrame) -> pd.Series:
-    """Short cell names for the figure: the cap, plus "+N W" for Waits."""
-    return deltas.apply(lambda r: f"{r.cap}" + (f" +{r.waits}W" if r.waits else ""), axis=1)
+    """Short cell names for the figure: the cap, plus "+N W" for Waits; a prompt class by its name."""
+    return deltas.apply(
+        lambda r: r.condition if r.condition else f"{r.cap}" + (f" +{r.waits}W" if r.waits else ""), axis=1
+    )
 
 
 def area_sentence(result: Comparison) -> str:
@@ -230,7 +238,8 @@ def write_comparison(
     out.mkdir(parents=True, exist_ok=True)
     result.deltas.to_csv(out / "compare.csv", index=False)
     on_curve = result.deltas[result.deltas["control"] != "grid"]
-    order = on_curve.sort_values(["control", "cap", "waits"])  # "cap" sorts before "wait"
+    ranked = on_curve.assign(rank=condition_rank(on_curve["condition"]))  # classes short, plain, long
+    order = ranked.sort_values(["control", "cap", "waits", "rank"]).drop(columns="rank")  # "cap" < "wait"
     styles = plotting.series_styles([result.label_a, result.label_b])
     roles = {result.label_a: "A", result.label_b: "B"}
     figure = plotting.plot_compare(result.curves, order.assign(label=delta_labels(order)), styles, roles)

@@ -10,6 +10,9 @@ sample should agree ("0 of N samples diverge"); a difference there is drift
 Under another config (sampling seed, temperature, extension...) the same
 table shows where the change first took effect. Runs of other models or tasks
 are not compared token by token. A side may be a folder of shards of one run.
+The prompt ids are compared per prompt the runs sent (`manifest.prompt_name`):
+per problem, and per problem and point for a method that builds a prompt per
+point, so two runs of one such method compare point by point.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pandas as pd
 
 from evalscale import environment
 from evalscale.analysis.divergence import divergence_summary, divergence_table, request_divergences
+from evalscale.analysis.methods import DEFAULT_METHOD, method_name
 from evalscale.config import generation_config
 from evalscale.manifest import read_prompt_hashes
 from evalscale.store import GENERATIONS, iter_differences, iter_jsonl, iter_run_dirs, read_manifest
@@ -45,7 +49,8 @@ def drift_check(path_a: Path, path_b: Path) -> Drift:
     """Compare two runs' generations, configs, prompt ids and environments (see the module docstring)."""
     runs = [list(iter_run_dirs([Path(path)])) for path in (path_a, path_b)]
     manifests = [read_manifest(side[0]) for side in runs]
-    lines = [environment_line(*manifests), prompts_line(*runs)]
+    methods = [method_name(dict(m.get("config") or {}).get("method") or {}) for m in manifests]
+    lines = [environment_line(*manifests), prompts_line(*runs, methods=(methods[0], methods[1]))]
     (model_a, task_a), (model_b, task_b) = ((m.get("model"), m.get("task")) for m in manifests)
     if (model_a, task_a) != (model_b, task_b):
         return Drift(
@@ -97,19 +102,26 @@ def environment_line(manifest_a: Mapping[str, Any], manifest_b: Mapping[str, Any
     return f"Environments: identical ({shown})." if shown else "Environments: not recorded."
 
 
-def prompts_line(runs_a: list[Path], runs_b: list[Path]) -> str:
-    """Whether the two runs fed the model the same prompt ids (by their stored hashes)."""
+def prompts_line(
+    runs_a: list[Path], runs_b: list[Path], methods: tuple[str, str] = (DEFAULT_METHOD, DEFAULT_METHOD)
+) -> str:
+    """Whether the two runs fed the model the same prompt ids (by their stored hashes, per problem, or per
+    problem and point for `methods` that build a prompt per point)."""
     hashes = [_prompt_hashes(runs) for runs in (runs_a, runs_b)]
+    what = "problems" if methods == (DEFAULT_METHOD, DEFAULT_METHOD) else "prompts (problem and point)"
     shared = sorted(set(hashes[0]) & set(hashes[1]))
     if not shared:
-        return "Prompt ids: not compared (a run stored no prompt hashes, or the runs share no problem)."
-    differing = [problem for problem in shared if hashes[0][problem] != hashes[1][problem]]
+        return f"Prompt ids: not compared (a run stored no prompt hashes, or the runs share no {what})."
+    differing = [name for name in shared if hashes[0][name] != hashes[1][name]]
     if not differing:
-        return f"Prompt ids: identical for all {len(shared)} shared problems."
-    return (
-        f"Prompt ids: differ for {len(differing)} of {len(shared)} shared problems (e.g. {differing[0]}): "
-        "another tokenizer, chat template or prompt format."
+        return f"Prompt ids: identical for all {len(shared)} shared {what}."
+    cause = (
+        f"the methods differ ({methods[0]} and {methods[1]})"
+        if methods[0] != methods[1]
+        else "another tokenizer, chat template or prompt format"
     )
+    count = f"{len(differing)} of {len(shared)} shared {what}"
+    return f"Prompt ids: differ for {count} (e.g. {differing[0]}): {cause}."
 
 
 def _prompt_hashes(run_dirs: list[Path]) -> dict[str, str]:

@@ -74,14 +74,15 @@ def best_accuracy(report_dir: Path) -> str:
     phrases = []
     for row in metrics.itertuples():
         condition = getattr(row, "best_condition", None)
+        condition = condition if isinstance(condition, str) and condition else None  # "" or NaN: no class
         same = (summary["model"] == row.model) & (summary["task"] == row.task)
         same &= (summary["cap"] == row.best_cap) & (summary["waits"] == row.best_waits)
-        if isinstance(condition, str):  # class-conditional control: the prompt class tells its points apart
+        if condition:  # class-conditional control: the prompt class tells its points apart
             same &= summary["condition"] == condition
         tokens = summary.loc[same, "mean_thinking_tokens"].iloc[0]
         waits = f", {row.best_waits} Wait{'s' * (row.best_waits != 1)}" if row.best_waits else ""
         where = f"{row.model}/{row.task}: " if len(metrics) > 1 else ""
-        cell = f"{condition} prompt" if isinstance(condition, str) else f"cap {row.best_cap}{waits}"
+        cell = f"{condition} prompt" if condition else f"cap {row.best_cap}{waits}"
         cell = "no thinking" if row.best_cap == 0 and tokens == 0 else cell
         phrases.append(f"{where}{row.performance:.1f}% accuracy at {tokens:.0f} thinking tokens ({cell})")
     return "; ".join(phrases)

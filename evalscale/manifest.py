@@ -3,9 +3,16 @@
 The resolved config and its hash (a resumed run must match it), the package
 versions, the model and data fingerprints, the sampling actually sent, and
 the cells expected; `status` is "running", then "complete" or "partial".
-`prompt_ids_sha256` hashes every problem's prompt ids (one hash; the
-per-problem hashes go to prompt_hashes.jsonl beside it, `write_prompt_hashes`),
-and once the engine has started the sweep adds its `environment`
+`prompt_ids_sha256` hashes the prompt ids the run sends (one hash; the
+per-prompt hashes go to prompt_hashes.jsonl beside it, `write_prompt_hashes`):
+budget forcing's one prompt per problem; a method that builds a prompt per
+point (methods.py) one per problem and point, named by the problem id and the
+point's tag (`prompt_name`: "p0/C8", "p0/short"; NoThinking's prefilled prompt
+by the problem id alone). `sampling.max_thinking_tokens` is the largest
+thinking any request may run (budget forcing: its largest cap; another method:
+its largest limit, `SweepPlan.limits`), and such a method's
+`sampling.thinking_limits` give each point's lowest and highest limit over the
+problems. Once the engine has started the sweep adds its `environment`
 (environment.py). None of these keys is part of the config hash.
 """
 
@@ -45,14 +52,25 @@ def make_manifest(plan: SweepPlan) -> dict[str, Any]:
         "model_fingerprint": fingerprint_model(plan.model_path),
         "data_fingerprint": hashlib.sha256(problems_blob.encode()).hexdigest(),
         "prompt_ids_sha256": combined_prompt_hash(
-            {problem_id: prompt_hash(ids) for problem_id, ids in plan.prompts.items()}
+            {prompt_name(*key): prompt_hash(ids) for key, ids in plan.sent_prompts().items()}
         ),
         "expected_cells": len(plan.problems) * plan.cells_per_problem,
-        "sampling": {
-            **config.sampling.fields(),
+        "sampling": {**config.sampling.fields(), **thinking_limits(plan)},
+    }
+
+
+def thinking_limits(plan: SweepPlan) -> dict[str, Any]:
+    """The manifest's thinking and answer limits: budget forcing's largest cap, or a method's limits."""
+    limits = plan.thinking_limits()
+    if not limits:
+        return {
             "max_thinking_tokens": max(plan.grid.caps),
             "max_answer_tokens": plan.profile.max_answer_tokens,
-        },
+        }
+    return {
+        "max_thinking_tokens": max(highest for _, highest in limits.values()),
+        "max_answer_tokens": plan.profile.max_answer_tokens,
+        "thinking_limits": {point: list(span) for point, span in limits.items()},
     }
 
 
@@ -66,27 +84,44 @@ def prompt_hash(ids: Sequence[int]) -> str:
     return hashlib.sha256(",".join(str(token) for token in ids).encode()).hexdigest()
 
 
+def prompt_name(problem_id: str, point: str = "") -> str:
+    """A sent prompt's name among the run's prompt hashes: its problem id, then the tag of the method's
+    point it was built for ("p0/C8", "p0/short"); a problem's one prompt ("" tag) is its id alone."""
+    return f"{problem_id}{point}"
+
+
 def combined_prompt_hash(hashes: Mapping[str, str]) -> str:
-    """One sha256 over per-problem prompt hashes: of the lines "problem id<TAB>hash", sorted by id."""
+    """One sha256 over per-prompt hashes: of the lines "name<TAB>hash" (`prompt_name`), sorted by name."""
     lines = "".join(f"{problem_id}\t{hashes[problem_id]}\n" for problem_id in sorted(hashes))
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def read_prompt_hashes(run_dir: Path) -> dict[str, str]:
-    """The per-problem prompt hashes a run stored (empty when it stored none), by problem id."""
-    return {record["id"]: record["sha256"] for record in iter_jsonl(Path(run_dir) / PROMPT_HASHES)}
+    """The prompt hashes a run stored (empty when it stored none), by `prompt_name`: the problem id for
+    budget forcing, the problem id and point tag for a method with a prompt per point."""
+    return {
+        prompt_name(record["id"], record.get("point", "")): record["sha256"]
+        for record in iter_jsonl(Path(run_dir) / PROMPT_HASHES)
+    }
 
 
-def write_prompt_hashes(run_dir: Path, prompts: Mapping[str, Sequence[int]]) -> None:
-    """Add the prompt hashes of problems not listed yet to RUN/prompt_hashes.jsonl (atomically); a
-    problem listed already keeps its hash, as the manifest keeps the session that started the run."""
+def write_prompt_hashes(run_dir: Path, prompts: Mapping[tuple[str, str], Sequence[int]]) -> None:
+    """Add the hashes of prompts not listed yet to RUN/prompt_hashes.jsonl (atomically), one line per
+    (problem id, point tag) of `prompts` (`SweepPlan.sent_prompts`): `id`, `point` (only when the tag
+    is set), `tokens`, `sha256`. A prompt listed already keeps its hash, as the manifest keeps the
+    session that started the run."""
     path = Path(run_dir) / PROMPT_HASHES
     stored = list(iter_jsonl(path))
-    known = {record["id"] for record in stored}
+    known = {prompt_name(record["id"], record.get("point", "")) for record in stored}
     added = [
-        {"id": problem_id, "tokens": len(ids), "sha256": prompt_hash(ids)}
-        for problem_id, ids in prompts.items()
-        if problem_id not in known
+        {
+            "id": problem_id,
+            **({"point": point} if point else {}),
+            "tokens": len(ids),
+            "sha256": prompt_hash(ids),
+        }
+        for (problem_id, point), ids in prompts.items()
+        if prompt_name(problem_id, point) not in known
     ]
     if not added:
         return

@@ -14,6 +14,7 @@ import pandas as pd
 
 from evalscale import analysis, plotting
 from evalscale.analysis import methods
+from evalscale.analysis.tables import has_classes
 
 CONTROL_BOUNDS = {
     "tcc": "TCC: thinking within the instructed N tokens.",
@@ -67,7 +68,7 @@ def shown_metrics(scaling: pd.DataFrame) -> pd.DataFrame:
 def summary_notes(summary: pd.DataFrame) -> list[str]:
     """Lines explaining the per-cell summary's method columns, where they have values."""
     lines = []
-    if summary["condition"].notna().any():
+    if has_classes(summary["condition"]):
         lines.append("class: class-conditional control's prompt (short, plain, long; s1's sentences).")
     if summary["never_fit_share"].notna().any():
         lines.append(

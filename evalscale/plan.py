@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from evalscale.backends import EngineConfig
 from evalscale.config import ConfigError, SweepConfig
@@ -88,6 +89,25 @@ class SweepPlan:
         """The method's points (budget forcing: grid cells) times samples."""
         return len(self.points) * self.config.run.samples
 
+    def sent_prompts(self) -> dict[tuple[str, str], list[int]]:
+        """The prompt ids the run sends, by (problem id, point tag): budget forcing's one per problem (tag
+        ""), another method's one per problem and point (`point_prompts`; NoThinking's one point has the
+        tag "" too), for this plan's problems (a shard's)."""
+        if self.method.shares_trajectory:
+            return {(problem_id, ""): ids for problem_id, ids in self.prompts.items()}
+        return {key: ids for key, ids in self.point_prompts.items() if key[0] in self.prompts}
+
+    def thinking_limits(self) -> dict[str, tuple[int, int]]:
+        """The thinking limit a method's requests run under, by point: its (lowest, highest) over the
+        problems (the methods that do not cut thinking get what each prompt leaves of the context); the
+        point is named by its tag without "/" ("C8", "S16", "short"; NoThinking: "nothinking"). Empty for
+        budget forcing, whose limit is each cell's cap."""
+        by_point: dict[str, list[int]] = {}
+        for (problem_id, tag), limit in self.limits.items():
+            if problem_id in self.prompts:
+                by_point.setdefault(tag.lstrip("/") or self.method.name, []).append(limit)
+        return {name: (min(limits), max(limits)) for name, limits in by_point.items()}
+
     def cell_keys(self) -> Iterator[str]:
         """The key of every cell the plan asks for."""
         for problem in self.problems:
@@ -162,38 +182,19 @@ def make_plan(config: SweepConfig) -> SweepPlan:
     )
     profile = config.model.profile
     model_path = resolve_model_path(config.model)
-    method = config.method
-    points = method_points(method, config.grid)
-    point_prompts: dict[tuple[str, str], list[int]] = {}
-    markers, step_end = None, ()
     try:
         builder = PromptBuilder(profile, load_tokenizer(profile.tokenizer or model_path))
         prompts = {problem.id: builder.prompt_ids(problem.question) for problem in problems}
-        if not method.shares_trajectory:
-            prefill = prefill_text(method, profile)
-            for problem in problems:
-                for point in points:
-                    text = question_text(problem.question, point)
-                    same = text == problem.question and not prefill
-                    ids = prompts[problem.id] if same else builder.prompt_ids(text, prefill)
-                    point_prompts[(problem.id, point.tag)] = ids
-        if method.name == "native_cap":
-            markers = native_markers(builder)
-            for ids in prompts.values():
-                markers.budget_offset(ids)
-            check_native_backend(config.engine.backend, dict(config.engine.options), model_path, markers)
-        if method.name == "scc_bf" and profile.step_end:
-            step_end = tuple(builder.text_ids(profile.step_end, "the step_end text"))
+        method = method_prompts(config, model_path, builder, problems, prompts)
+        if method.markers is not None:
+            options = dict(config.engine.options)
+            check_native_backend(config.engine.backend, options, model_path, method.markers)
     except (ProfileError, MethodError) as error:
         raise ConfigError(str(error)) from error
-    max_model_len = config.engine.max_model_len or model_context_length(model_path)
-    limits: dict[tuple[str, str], int] = {}
-    if method.shares_trajectory:
+    if config.method.shares_trajectory:
+        max_model_len = config.engine.max_model_len or model_context_length(model_path)
         check_lengths(prompts, config.grid, builder, max_model_len)
-        name = run.mode
-    else:
-        limits = point_limits(point_prompts, points, method, builder, max_model_len)
-        name = method.name
+    name = run.mode if config.method.shares_trajectory else config.method.name
     run_dir = (
         run.run_dir or Path("runs") / profile.name / config.task.name / f"{name}-{config.config_hash[:10]}"
     )
@@ -202,18 +203,62 @@ def make_plan(config: SweepConfig) -> SweepPlan:
         problems = problems[index::count]
         prompts = {problem.id: prompts[problem.id] for problem in problems}
         run_dir = run_dir / f"shard-{index}-of-{count}"
-    return SweepPlan(
-        config,
-        model_path,
-        problems,
-        prompts,
-        builder,
-        run_dir,
-        point_prompts,
-        limits,
-        markers,
-        step_end,
-    )
+    return SweepPlan(config, model_path, problems, prompts, builder, run_dir, **method.plan_fields())
+
+
+@dataclass(frozen=True)
+class MethodPrompts:
+    """What a method that runs a generation per point adds to its plan (SweepPlan's fields of the same
+    names); empty for budget forcing."""
+
+    point_prompts: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    limits: dict[tuple[str, str], int] = field(default_factory=dict)
+    markers: NativeMarkers | None = None
+    step_end: tuple[int, ...] = ()
+
+    def plan_fields(self) -> dict[str, Any]:
+        """These fields as SweepPlan's keyword arguments."""
+        return {name.name: getattr(self, name.name) for name in dataclasses.fields(self)}
+
+
+def method_prompts(
+    config: SweepConfig,
+    model_path: str,
+    builder: PromptBuilder,
+    problems: list[Problem],
+    prompts: Mapping[str, list[int]],
+) -> MethodPrompts:
+    """The prompt ids and thinking limit of every (problem, point) of a method that runs a generation per
+    point, native_cap's markers and scc_bf's step end; nothing for budget forcing.
+
+    Builds what the sweep sends, so a stored run's replay (`replay.stored_plan`) gets
+    the same ids; it asks no engine or server (make_plan checks native_cap's backend).
+    ProfileError or MethodError where the profile cannot serve, ConfigError where a
+    prompt and its thinking do not fit the context.
+    """
+    method, profile = config.method, config.model.profile
+    if method.shares_trajectory:
+        return MethodPrompts()
+    points = method_points(method, config.grid)
+    prefill = prefill_text(method, profile)
+    point_prompts: dict[tuple[str, str], list[int]] = {}
+    for problem in problems:
+        for point in points:
+            text = question_text(problem.question, point)
+            same = text == problem.question and not prefill
+            point_prompts[(problem.id, point.tag)] = (
+                prompts[problem.id] if same else builder.prompt_ids(text, prefill)
+            )
+    markers, step_end = None, ()
+    if method.name == "native_cap":
+        markers = native_markers(builder)
+        for ids in prompts.values():
+            markers.budget_offset(ids)
+    if method.name == "scc_bf" and profile.step_end:
+        step_end = tuple(builder.text_ids(profile.step_end, "the step_end text"))
+    max_model_len = config.engine.max_model_len or model_context_length(model_path)
+    limits = point_limits(point_prompts, points, method, builder, max_model_len)
+    return MethodPrompts(point_prompts, limits, markers, step_end)
 
 
 def point_limits(

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 from evalscale.analysis.reference import for_task
+from evalscale.analysis.tables import with_condition
 
 # Embedding fonts in PDFs runs fontTools' subsetter, which logs dozens of lines at INFO (the level a
 # sweep's logging shows): keep it to warnings.
@@ -280,7 +281,8 @@ def plot_scaling(
         for (model, task), points in curve.groupby(["model", "task"]):
             style = styles[str(model)]
             if lengths is not None:
-                _draw_lengths(axes[str(task)], points.merge(lengths, on=LENGTH_KEYS), style)
+                on_curve = with_condition(points).merge(with_condition(lengths), on=LENGTH_KEYS)
+                _draw_lengths(axes[str(task)], on_curve, style)
             _draw_method_points(axes[str(task)], points, style)
         matched = {task: for_task(reference, task) for task in tasks}
         for task, points in matched.items():
@@ -294,7 +296,7 @@ def plot_scaling(
     return figure
 
 
-LENGTH_KEYS = ["model", "task", "cap", "waits"]
+LENGTH_KEYS = ["model", "task", "cap", "waits", "condition"]  # a point of any method (analysis.tables.POINT)
 LENGTH_BAR = {"linewidth": 3.0, "alpha": 0.3, "capstyle": "butt"}
 
 
@@ -339,7 +341,7 @@ def _draw_method_points(ax: Axes, points: pd.DataFrame, style: SeriesStyle) -> N
     thinking = points[points["mean_thinking_tokens"] > 0]
     if not thinking.empty:
         _draw_curve(ax, thinking, "mean_thinking_tokens", style, style.linestyle)
-    for row in thinking.dropna(subset=["condition"]).itertuples() if "condition" in thinking else ():
+    for row in with_condition(thinking).query("condition != ''").itertuples():
         ax.annotate(
             str(row.condition),
             (row.mean_thinking_tokens, row.accuracy),

@@ -72,10 +72,11 @@ METRICS_SHOWN = {
 def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
     """A table as Markdown with the given columns renamed, numbers to one decimal.
 
-    A column with no value at all (pass@k with one sample per problem) is left out; a single
-    missing value shows as "-".
+    A column with no value at all (pass@k with one sample per problem; the prompt class, "", of a method
+    without classes) is left out; a single missing value shows as "-".
     """
-    shown = table[[c for c in columns if c in table.columns]].dropna(axis="columns", how="all")
+    shown = table[[c for c in columns if c in table.columns]]
+    shown = shown.mask(shown.astype(object).eq("")).dropna(axis="columns", how="all")
     shown = shown.astype(object).where(shown.notna(), None).rename(columns=columns)
     return shown.to_markdown(index=False, floatfmt=".1f", missingval="-")
 

@@ -5,7 +5,9 @@ Each analysis is computed by its function in `evalscale.analysis` and lands in
 the report folder twice: in full as a CSV (overthinking.csv, flips.csv,
 censoring.csv, lengths.csv, per_problem.csv, samples_needed.csv) and as a
 compact Markdown section of report.md, never longer than the per-cell table
-(one row per cell at most, series and task columns only when they vary).
+(one row per cell at most, series and task columns only when they vary, the
+prompt class only when a run has one). A cell is a point of any method
+(`analysis.tables.POINT`): class-conditional control's classes stay apart.
 `analysis_sections` writes both; `environment_warnings` gives the report's
 Warnings lines about runs made under different environments.
 """
@@ -26,12 +28,13 @@ from evalscale.analysis.flips import answer_flips
 from evalscale.analysis.lengths import per_problem_points, thinking_quartiles
 from evalscale.analysis.overthinking import overthinking
 from evalscale.analysis.samples_needed import samples_needed
-from evalscale.analysis.tables import CELL
+from evalscale.analysis.tables import POINT, has_classes
 from evalscale.store import read_manifest
 
 NOTE_WIDTH = 100  # columns of a section's note in report.md
 DEFAULT_CI_WIDTH = 2.0  # the CI half-width (± accuracy points) that samples_needed aims at
 SERIES_SHOWN = {"model": "series", "task": "task"}
+CLASS_SHOWN = {"condition": "class"}  # class-conditional control's prompt class, shown where a run has one
 FLIPS_SHOWN = {
     **SERIES_SHOWN,
     "step_label": "step",
@@ -48,6 +51,7 @@ CENSORING_SHOWN = {
     **SERIES_SHOWN,
     "cap": "cap",
     "waits": "waits",
+    **CLASS_SHOWN,
     "cap_closed_share": "cut %",
     "never_ended_share": "never ended %",
     "no_answer_share": "no answer %",
@@ -59,6 +63,7 @@ LENGTHS_SHOWN = {
     **SERIES_SHOWN,
     "cap": "cap",
     "waits": "waits",
+    **CLASS_SHOWN,
     "tokens_min": "min",
     "tokens_q25": "25%",
     "tokens_median": "median",
@@ -70,6 +75,7 @@ SAMPLES_SHOWN = {
     **SERIES_SHOWN,
     "cap": "cap",
     "waits": "waits",
+    **CLASS_SHOWN,
     "n_problems": "problems",
     "n_samples": "samples",
     "half_width": "± now",
@@ -106,8 +112,15 @@ def overthinking_section(cells: pd.DataFrame, out: Path) -> list[str]:
         "Peak: the first curve point (caps ascending, then Waits at the largest cap) with the highest "
         "accuracy; the drop is to the curve's last point, with a 95% paired bootstrap CI over the problems "
         "at both. The peak is picked from the data, so on few problems a CI just above 0 is optimistic "
-        "(overthinking.csv).",
+        "(overthinking.csv)." + _classes_note(cells),
     )
+
+
+def _classes_note(cells: pd.DataFrame) -> str:
+    """A sentence on the order of prompt classes along a curve, when a run has them ("" otherwise)."""
+    if "condition" not in cells or not has_classes(cells["condition"]):
+        return ""
+    return " Class-conditional control's curve takes its prompt classes in the order short, plain, long."
 
 
 def flips_section(cells: pd.DataFrame, out: Path) -> list[str]:
@@ -119,7 +132,8 @@ def flips_section(cells: pd.DataFrame, out: Path) -> list[str]:
     plotting.save_figure(plot_flips(table), out, "flips")
     shown = table.assign(
         step_label=[
-            f"{point_label(row.from_cap, row.from_waits)} → {point_label(row.to_cap, row.to_waits)}"
+            f"{point_label(row.from_cap, row.from_waits, row.from_condition)} → "
+            f"{point_label(row.to_cap, row.to_waits, row.to_condition)}"
             for row in table.itertuples()
         ],
         ci=[
@@ -137,7 +151,7 @@ def flips_section(cells: pd.DataFrame, out: Path) -> list[str]:
         "fixed, right→wrong broken, answer→none lost its extractable answer; net = fixed - broken. McNemar: "
         "exact two-sided test on the changed pairs (exact with one sample per problem, optimistic with "
         "several); Δ acc: accuracy change in points with a 95% paired bootstrap CI over problems "
-        "(flips.csv, [PDF](flips.pdf)).",
+        "(flips.csv, [PDF](flips.pdf))." + _classes_note(cells),
     )
 
 
@@ -153,7 +167,17 @@ def censoring_section(cells: pd.DataFrame, out: Path) -> list[str]:
         "accuracy over the samples that ended thinking themselves (their count: uncensored), acc % (cut "
         "only) over the others. These are conditional accuracies: the samples that finish under a cap are "
         "the ones that needed less thought, so neither is what the model would score without the cap "
-        "(censoring.csv).",
+        "(censoring.csv)." + _never_fit_note(cells),
+    )
+
+
+def _never_fit_note(cells: pd.DataFrame) -> str:
+    """A sentence on rejection sampling's never-fit samples, when there are some ("" otherwise)."""
+    if not (cells["end_reason"] == "never_fit").any():
+        return ""
+    return (
+        " Rejection sampling: a sample whose thinking never fit its cap in method.max_tries draws counts as "
+        "cut and never ended, with its cap's tokens (the per-cell summary's never fit %)."
     )
 
 
@@ -162,13 +186,13 @@ def lengths_section(cells: pd.DataFrame, out: Path) -> list[str]:
     quartiles = thinking_quartiles(cells)
     quartiles.to_csv(out / "lengths.csv", index=False)
     per_problem_points(cells).to_csv(out / "per_problem.csv", index=False)
-    on_curve = quartiles.merge(curve_points(cells)[CELL], on=CELL)
+    on_curve = quartiles.merge(curve_points(cells)[POINT], on=POINT)
     return section(
         "Thinking lengths",
         [compact_table(on_curve, LENGTHS_SHOWN)],
         "Thinking tokens per sample at each curve point (min, quartiles, max; the scaling plot draws the "
         "25%-75% range as a bar through each point). Every cell: lengths.csv; per problem, its tokens and "
-        "accuracy at every curve point: per_problem.csv.",
+        "accuracy at every curve point: per_problem.csv." + _never_fit_note(cells),
     )
 
 
@@ -198,9 +222,10 @@ def section(heading: str, body: Sequence[str], note: str) -> list[str]:
 def compact_table(table: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> str:
     """A table as Markdown in the report's style (`report.markdown_table`: the given columns renamed,
     numbers to one decimal, missing values "-"), with integers kept whole, other number formats per
-    column (`formats`, e.g. {"mcnemar_p": ".2g"}), and without the series and task columns when they
-    hold one value each."""
+    column (`formats`, e.g. {"mcnemar_p": ".2g"}), without the series and task columns when they
+    hold one value each, and without the prompt class when no row has one."""
     single = [column for column in SERIES_SHOWN if column in table and table[column].nunique() <= 1]
+    single += [column for column in CLASS_SHOWN if column in table and not has_classes(table[column])]
     kept = [column for column in columns if column in table.columns and column not in single]
     shown = table[kept].astype(object).where(table[kept].notna(), None)  # ints stay ints, NaN shows "-"
     floatfmt = [(formats or {}).get(column, ".1f") for column in kept]

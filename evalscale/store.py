@@ -5,10 +5,11 @@ Layout of a run directory::
     manifest.json        resolved config, its hash, versions, fingerprints (manifest.py)
     problems.jsonl       one Problem per problem of the run, as the model saw it
     generations.jsonl    one Result per finished backend request: key, token_ids, finish, stop_token_id
-    cells.jsonl          one CellRecord per (problem, sample, cap, waits)
+    cells.jsonl          one CellRecord per (problem, sample, cap, waits[, condition])
     trajectories.jsonl   one Trajectory per sample: its thinking as text, for people reading the run
     verdicts.jsonl       one Verdict per cell, written by grading
-    prompt_hashes.jsonl  one line per problem: the sha256 of its prompt ids (manifest.write_prompt_hashes)
+    prompt_hashes.jsonl  one line per prompt sent (per problem; per problem and point for a method that
+                         builds a prompt per point): the sha256 of its ids (manifest.write_prompt_hashes)
 
 The record kinds are the dataclasses of records.py; this module owns their
 serialisation: one JSON object per line, fields in declaration order

@@ -86,7 +86,7 @@ def generate(
     store = RunStore(plan.run_dir, make_manifest(plan))
     for problem in plan.problems:
         store.add_problem(problem)
-    write_prompt_hashes(plan.run_dir, plan.prompts)
+    write_prompt_hashes(plan.run_dir, plan.sent_prompts())
     open_cells = sum(1 for key in plan.cell_keys() if key not in store.cell_keys)
     if open_cells == 0:
         print("generate: every cell is stored already; nothing to generate", file=console)

@@ -48,12 +48,14 @@ def write_run(
     config: dict | None = None,
     conditions: Sequence[str | None] = (None,),
     method: str | None = None,
+    uncapped: bool = False,
 ) -> Path:
     """Write a run directory whose cells answer as `answer` says; returns `run_dir`.
 
     `config` (e.g. a composed sweep config) is stored in the manifest, with the grid, samples and mode set.
     `method` names the run's method (its config's method node), `conditions` its prompt classes (each
     cell of the grid once per class; `tokens` and `answer` see the class's index added to the cap).
+    `uncapped`: the caps are instructed budgets that do not cut thinking (tcc, ccc): no cell is cap-closed.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     budget = {"caps": list(caps), "waits": list(waits), "min_thinking": 0, **(budget or {})}
@@ -86,7 +88,8 @@ def write_run(
                 for w in waits:
                     for index, condition in enumerate(conditions):
                         thinking = tokens(p, s, cap + index, w)
-                        end = "cap" if thinking >= cap else ("waits_exhausted" if w else "stop")
+                        capped = thinking >= cap and not uncapped
+                        end = "cap" if capped else ("waits_exhausted" if w else "stop")
                         extracted = answer(p, s, cap + index, w)
                         cells.append(cell := _cell(p, s, cap, w, condition, mode, thinking, end, extracted))
                         reason = (

@@ -16,7 +16,8 @@ def test_known_quartiles() -> None:
     table = thinking_quartiles(cells)
     assert list(table.columns) == QUARTILE_COLUMNS
     assert list(table["cap"]) == [100, 200]
-    spread = table.set_index("cap")[QUARTILE_COLUMNS[4:]]  # n_samples, min, q25, median, q75, max, mean
+    numbers = QUARTILE_COLUMNS[QUARTILE_COLUMNS.index("n_samples") :]  # n_samples, min, q25, median, ...
+    spread = table.set_index("cap")[numbers]
     # 1, 2, 3, 4 interpolated linearly: 1.75, 2.5, 3.25
     assert spread.loc[100].tolist() == [4, 1.0, 1.75, 2.5, 3.25, 4.0, 2.5]
     assert spread.loc[200].tolist() == [5, 10.0, 20.0, 30.0, 40.0, 100.0, 40.0]

@@ -7,6 +7,19 @@ series' largest cap), the same points `tables.summarize` marks "cap" and
 so along this order each sample's thinking only grows: a step is "more budget
 for the same samples". Accuracies are in percentage points; a problem weighs
 the same whatever its number of samples (as in `tables`).
+
+A point is a cell of any method (`tables.POINT`: cap, waits and prompt class).
+The other methods' points (methods.py) all have waits = 0, so their curve is
+their points in the order of the budget they ask for: the instructed or
+enforced cap N (tcc, tcc_bf, rejection_sampling, native_cap), the instructed
+steps (scc, scc_bf), and for class-conditional control (ccc) its prompt
+classes short → plain → long (`tables.CONDITION_ORDER`), whatever thinking each
+class then spent: the order is what was asked, as for every other method,
+and flips and overthinking of two ccc runs line up class by class. A
+NoThinking run has one point. `tables.curve` and the scaling plot hold the
+same points, placed by their mean thinking tokens on the x axis; the two
+orders agree wherever the thinking follows the budget (always in shared mode;
+for ccc exactly when its Control is 100%: short < plain < long in tokens).
 """
 
 from __future__ import annotations
@@ -18,36 +31,39 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
-from evalscale.analysis.tables import CELL, SERIES
+from evalscale.analysis.tables import POINT, SERIES, condition_rank, with_condition
 
-POINT = ["cap", "waits"]
+POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
 NO_ANSWER_REASONS = ("no_answer", "ambiguous")  # the grader found no single answer: `extracted` is None
 
 
 def curve_points(cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per curve point: model, task, cap, waits, control ("cap"/"wait"), position (0, 1, ...).
+    """One row per curve point: model, task, cap, waits, condition, control ("cap"/"wait"), position
+    (0, 1, ... in budget order: see the module docstring).
 
     Grid cells (waits > 0 below the series' largest cap) are left out.
     """
-    points = cells[CELL].drop_duplicates()
+    points = with_condition(cells)[POINT].drop_duplicates()
     largest = points.groupby(SERIES)["cap"].transform("max")
     points = points[(points["waits"] == 0) | (points["cap"] == largest)]
-    points = points.sort_values([*SERIES, "waits", "cap"]).reset_index(drop=True)
+    points = points.assign(rank=condition_rank(points["condition"]))
+    points = points.sort_values([*SERIES, "waits", "cap", "rank", "condition"]).reset_index(drop=True)
     points["control"] = points["waits"].map(lambda waits: "cap" if waits == 0 else "wait")
     points["position"] = points.groupby(SERIES).cumcount()
-    return points[[*CELL, "control", "position"]]
+    return points[[*POINT, "control", "position"]]
 
 
 def iter_curves(cells: pd.DataFrame) -> Iterator[tuple[str, str, list[pd.DataFrame], pd.DataFrame]]:
     """Per series: model, task, the cells of each curve point in budget order, and those points' rows."""
+    cells = with_condition(cells)
     points = curve_points(cells)
     for (model, task), steps in points.groupby(SERIES, sort=True):
         series = cells[(cells["model"] == model) & (cells["task"] == task)]
-        groups = dict(iter(series.groupby(POINT)))
+        groups = dict(iter(series.groupby(POINT_FIELDS)))
         yield (
             str(model),
             str(task),
-            [groups[(cap, waits)] for cap, waits in steps[POINT].itertuples(index=False)],
+            [groups[tuple(point)] for point in steps[POINT_FIELDS].itertuples(index=False)],
             steps,
         )
 
@@ -88,8 +104,14 @@ def paired_change(
     return PairedChange(len(diffs), float(diffs.mean()) if len(diffs) else math.nan, low, high)
 
 
-def point_label(cap: int, waits: int) -> str:
-    """A curve point in words: "cap 512", "cap 8192 + 2 Waits"."""
+def point_label(cap: int, waits: int, condition: str | None = None) -> str:
+    """A curve point in words: "cap 512", "cap 8192 + 2 Waits", "short prompt" (a prompt class; an empty
+    or missing one, NaN as read back from a CSV, names none), "no thinking" (NoThinking's cap 0; budget
+    forcing's caps are positive)."""
+    if condition and isinstance(condition, str):
+        return f"{condition} prompt"
+    if not cap and not waits:
+        return "no thinking"
     if not waits:
         return f"cap {cap}"
     return f"cap {cap} + {waits} Wait{'s' if waits > 1 else ''}"

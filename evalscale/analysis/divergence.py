@@ -2,8 +2,10 @@
 
 Generations are matched by request key (`{problem}/{sample}[/C{cap}W{waits}]/{request}`;
 the request is a thinking segment `t0`, `t1`, ... or an answer branch
-`a{cut}c` / `a{cut}s{waits}`). Two generations differ when their token ids,
-finish or stop token differ; the position is the index of the first differing
+`a{cut}c` / `a{cut}s{waits}`; the other methods' keys carry their point's tag
+after the sample, `/C8`, `/S16`, `/short`, and rejection sampling's draw,
+`/C8/r2`: each draw is a sample of its own here). Two generations differ when
+their token ids, finish or stop token differ; the position is the index of the first differing
 token id (the shorter length when one is a prefix of the other, the length
 when only finish or stop token differ).
 
@@ -50,7 +52,9 @@ DIVERGENCE_COLUMNS = [
     "missing_in_a",
     "missing_in_b",
 ]
-_TRAJECTORY = re.compile(r"^(?P<problem>.+)/(?P<sample>\d+)(?:/C\d+W\d+)?$")
+# a trajectory: problem, sample, then the tag of an independent cell or of a method's point (each part of
+# a tag starts with a letter: /C8W1, /C8, /S16, /short, /C8/r2)
+_TRAJECTORY = re.compile(r"^(?P<problem>.+)/(?P<sample>\d+)(?:/[A-Za-z][^/]*)*$")
 _THINKING = re.compile(r"^t(\d+)$")
 _ANSWER = re.compile(r"^a(\d+)")
 

@@ -21,11 +21,14 @@ BAR_WIDTH = 0.38
 
 
 def step_labels(flips: pd.DataFrame) -> list[str]:
-    """Tick labels of the steps: "512→1024" for a cap step, "+1W" for a Wait step."""
-    return [
-        f"+{row.to_waits}W" if row.kind == "wait" else f"{row.from_cap}→{row.to_cap}"
-        for row in flips.itertuples()
-    ]
+    """Tick labels of the steps: "512→1024" for a cap step, "+1W" for a Wait step, "short→plain" for a
+    step between prompt classes."""
+    labels = {
+        "wait": lambda row: f"+{row.to_waits}W",
+        "class": lambda row: f"{row.from_condition}→{row.to_condition}",
+        "cap": lambda row: f"{row.from_cap}→{row.to_cap}",
+    }
+    return [labels[row.kind](row) for row in flips.itertuples()]
 
 
 def plot_flips(flips: pd.DataFrame) -> Figure:

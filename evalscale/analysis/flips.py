@@ -1,7 +1,9 @@
 """Answer flips between consecutive points of each scaling curve: does more budget fix answers or break them?
 
 Steps follow the curve in budget order (`curve_steps`): cap steps along
-waits = 0, then Wait steps at the largest cap (cap C → C + 1 Wait → C + 2 Waits).
+waits = 0, then Wait steps at the largest cap (cap C → C + 1 Wait → C + 2 Waits);
+another method's steps go from one of its points to the next (class-conditional
+control: short → plain → long prompt).
 The unit is the (problem, sample) pair present at both points: in shared
 mode its two cells are prefixes of one trajectory, so a flip is one
 trajectory's answer changing when it was given more budget. With one sample
@@ -34,8 +36,10 @@ FLIP_COLUMNS = [
     "kind",
     "from_cap",
     "from_waits",
+    "from_condition",
     "to_cap",
     "to_waits",
+    "to_condition",
     "n_pairs",
     "n_problems",
     "both_right",
@@ -56,7 +60,8 @@ def answer_flips(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd
     """One row per step between consecutive curve points of each series (columns FLIP_COLUMNS).
 
     `step` numbers the steps of a series from 1; `kind` is "cap" (a larger
-    cap, no Waits) or "wait" (one more Wait at the largest cap); `net` is
+    cap, no Waits), "wait" (one more Wait at the largest cap) or "class" (the
+    next prompt class of class-conditional control); `net` is
     wrong → right minus right → wrong; `accuracy_change` (points) is over the
     `n_problems` problems present at both points.
     """
@@ -71,16 +76,19 @@ def answer_flips(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd
             answered_b = ~pairs["reason_b"].isin(NO_ANSWER_REASONS)
             fixed, broken = int((~right_a & right_b).sum()), int((right_a & ~right_b).sum())
             change = paired_change(before, after, n_boot, seed)
+            origin, target = steps.iloc[step - 1], steps.iloc[step]
             rows.append(
                 {
                     "model": model,
                     "task": task,
                     "step": step,
-                    "kind": "cap" if steps.iloc[step]["waits"] == 0 else "wait",
-                    "from_cap": int(steps.iloc[step - 1]["cap"]),
-                    "from_waits": int(steps.iloc[step - 1]["waits"]),
-                    "to_cap": int(steps.iloc[step]["cap"]),
-                    "to_waits": int(steps.iloc[step]["waits"]),
+                    "kind": step_kind(origin, target),
+                    "from_cap": int(origin["cap"]),
+                    "from_waits": int(origin["waits"]),
+                    "from_condition": str(origin["condition"]),
+                    "to_cap": int(target["cap"]),
+                    "to_waits": int(target["waits"]),
+                    "to_condition": str(target["condition"]),
                     "n_pairs": len(pairs),
                     "n_problems": change.n_problems,
                     "both_right": int((right_a & right_b).sum()),
@@ -97,6 +105,13 @@ def answer_flips(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd
                 }
             )
     return pd.DataFrame(rows, columns=FLIP_COLUMNS)
+
+
+def step_kind(origin: pd.Series, target: pd.Series) -> str:
+    """What a step between two curve points changes: "wait", "class" (the prompt class) or "cap"."""
+    if target["waits"] > 0:
+        return "wait"
+    return "class" if target["condition"] != origin["condition"] else "cap"
 
 
 def mcnemar_exact(wrong_to_right: int, right_to_wrong: int) -> float:

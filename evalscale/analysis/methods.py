@@ -131,7 +131,7 @@ def token_matched(cells: pd.DataFrame, runs: Runs, n_boot: int = N_BOOT, seed: i
                     "task": task,
                     "method": name,
                     "cap": int(point["cap"].iloc[0]),
-                    "condition": point["condition"].iloc[0] or None,
+                    "condition": point["condition"].iloc[0],
                     "k": k,
                     "tokens": k * per_sample,
                     "spent": spent.removesuffix("_tokens"),

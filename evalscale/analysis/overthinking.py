@@ -2,7 +2,7 @@
 
 The peak is the first curve point (in budget order, see `curve_steps`) with
 the highest accuracy. It is compared with one later point, the end: the last
-point of the curve (the most thinking; default) or the lowest point after the
+point of the curve (the largest budget; default) or the lowest point after the
 peak. The drop is peak minus end, in accuracy points (positive: accuracy
 fell), over the problems present at both, with a 95% paired bootstrap CI over
 problems; the fall is significant when the CI lies above 0.
@@ -32,10 +32,12 @@ OVERTHINKING_COLUMNS = [
     "n_points",
     "peak_cap",
     "peak_waits",
+    "peak_condition",
     "peak_tokens",
     "peak_accuracy",
     "end_cap",
     "end_waits",
+    "end_condition",
     "end_tokens",
     "end_accuracy",
     "n_problems",
@@ -93,6 +95,7 @@ def _point_columns(prefix: str, step: pd.Series | None, tokens: float, accuracy:
     return {
         f"{prefix}_cap": None if step is None else int(step["cap"]),
         f"{prefix}_waits": None if step is None else int(step["waits"]),
+        f"{prefix}_condition": None if step is None else str(step["condition"]),
         f"{prefix}_tokens": tokens,
         f"{prefix}_accuracy": float(accuracy),
     }
@@ -102,7 +105,7 @@ def verdict(row: dict[str, Any] | pd.Series, end: End = "last") -> str:
     """The one line a report prints for a series' overthinking row."""
     head = (
         f"{row['model']}/{row['task']}: accuracy peaks at {row['peak_accuracy']:.1f}% "
-        f"({point_label(row['peak_cap'], row['peak_waits'])}, {row['peak_tokens']:,.0f} thinking tokens)"
+        f"({_label(row, 'peak')}, {row['peak_tokens']:,.0f} thinking tokens)"
     )
     if pd.isna(row["end_cap"]):
         return f"{head} at the end of the curve: no fall after it."
@@ -110,10 +113,15 @@ def verdict(row: dict[str, Any] | pd.Series, end: End = "last") -> str:
     drop = row["drop"]
     size = "level with it" if drop == 0 else f"{abs(drop):.1f} points {'lower' if drop > 0 else 'higher'}"
     body = (
-        f"{head}; {where} ({point_label(row['end_cap'], row['end_waits'])}, {row['end_tokens']:,.0f} tokens) "
+        f"{head}; {where} ({_label(row, 'end')}, {row['end_tokens']:,.0f} tokens) "
         f"is {size} (drop {drop:.1f}, 95% paired CI {row['ci_low']:.1f} to {row['ci_high']:.1f} "
         f"over {row['n_problems']} problems)"
     )
     if row["significant"]:
         return f"{body}: a significant fall."
     return f"{body}: not a significant fall (the CI includes 0)."
+
+
+def _label(row: dict[str, Any] | pd.Series, prefix: str) -> str:
+    """The peak's or end's point in words (`curve_steps.point_label`)."""
+    return point_label(row[f"{prefix}_cap"], row[f"{prefix}_waits"], row.get(f"{prefix}_condition"))

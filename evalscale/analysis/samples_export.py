@@ -1,13 +1,17 @@
 """Export a run as one row per (sample, cell) to samples.jsonl and samples.parquet, for notebooks.
 
-A row holds the cell's problem, sample, cap and Waits, the question and gold,
-the prompt and thinking as text, the thinking's token ids and count, the
-answer, the grader's extracted answer, verdict (`correct`) and reason
-(EXPORT_COLUMNS). Rows follow cells.jsonl's order.
+A row holds the cell's problem, sample, cap and Waits, its prompt class
+(`condition`, class-conditional control's; null elsewhere), the question and
+gold, the prompt and thinking as text, the thinking's token ids and count, the
+answer, rejection sampling's draws (`tries`; null elsewhere), the grader's
+extracted answer, verdict (`correct`) and reason (EXPORT_COLUMNS). Rows follow
+cells.jsonl's order.
 
 Texts that need the model's tokenizer come from callables the caller passes:
 `decode` (token ids → text, special tokens kept: `PromptBuilder.decode`),
-`prompt_ids` (question → prompt ids: `PromptBuilder.prompt_ids`) and
+`cell_prompt_ids` (a stored cell → the prompt ids its requests started from:
+`replay.RunReplay.cell_prompt_ids`, a method's point prompt where it has one)
+or else `prompt_ids` (question → prompt ids: `PromptBuilder.prompt_ids`), and
 `thinking_ids` (a stored cell → the `thinking_tokens` ids the model saw before
 its answer, or None where unknown: `replay.RunReplay.thinking_ids`, which
 replays the sample's machine over the stored generations; they are not always
@@ -17,8 +21,9 @@ earlier ids). Without them, `prompt_text` and `thinking_ids` are null and
 that hold the whole trajectory, null for cells cut shorter. Cells without a
 verdict have null verdict columns.
 
-Memory: cells are streamed; the problems, the verdicts (key → verdict) and the
-byte offset of each trajectory are held; rows are written in chunks.
+Memory: cells are streamed; the problems, the verdicts (key → verdict), the
+byte offset of each trajectory and each distinct prompt's text are held; rows
+are written in chunks.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from evalscale.records import cell_key
 from evalscale.store import CELLS, PROBLEMS, TRAJECTORIES, VERDICTS, iter_jsonl
 
 Decode = Callable[[Sequence[int]], str]
-CellThinking = Callable[[Mapping[str, Any]], Sequence[int] | None]  # a stored cell -> its thinking ids
+CellIds = Callable[[Mapping[str, Any]], Sequence[int] | None]  # a stored cell -> its prompt or thinking ids
 CHUNK_ROWS = 5000
 EXPORT_DIR = "export"
 SCHEMA = pa.schema(
@@ -46,6 +51,7 @@ SCHEMA = pa.schema(
         ("sample", pa.int64()),
         ("cap", pa.int64()),
         ("waits", pa.int64()),
+        ("condition", pa.string()),
         ("question", pa.string()),
         ("gold", pa.string()),
         ("prompt_text", pa.string()),
@@ -54,6 +60,7 @@ SCHEMA = pa.schema(
         ("thinking_tokens", pa.int64()),
         ("end_reason", pa.string()),
         ("waits_used", pa.int64()),
+        ("tries", pa.int64()),
         ("answer_text", pa.string()),
         ("answer_tokens", pa.int64()),
         ("extracted", pa.string()),
@@ -98,28 +105,63 @@ class _Trajectories:
             self._handle.close()
 
 
+class _PromptTexts:
+    """The prompt text of each cell, decoded once per distinct prompt: from the cell's own prompt ids
+    (`cell_prompt_ids`) when given, else from its problem's question (`prompt_ids`); None without
+    `decode` or either."""
+
+    def __init__(
+        self,
+        decode: Decode | None,
+        prompt_ids: Callable[[str], Sequence[int]] | None,
+        cell_prompt_ids: CellIds | None,
+    ) -> None:
+        self.decode = decode
+        self.prompt_ids = prompt_ids
+        self.cell_prompt_ids = cell_prompt_ids
+        self.by_question: dict[str, str | None] = {}
+        self.by_ids: dict[tuple[int, ...], str] = {}
+
+    def text(self, cell: Mapping[str, Any], question: str | None) -> str | None:
+        """The prompt of `cell` (of a problem whose question is `question`) as text."""
+        if self.decode is None:
+            return None
+        if self.cell_prompt_ids is not None:
+            ids = self.cell_prompt_ids(cell)
+            if ids is None:
+                return None
+            known = tuple(ids)
+            if known not in self.by_ids:
+                self.by_ids[known] = self.decode(ids)
+            return self.by_ids[known]
+        if self.prompt_ids is None or question is None:
+            return None
+        if question not in self.by_question:
+            self.by_question[question] = self.decode(self.prompt_ids(question))
+        return self.by_question[question]
+
+
 def iter_export_rows(
     run_dir: Path,
     *,
     decode: Decode | None = None,
     prompt_ids: Callable[[str], Sequence[int]] | None = None,
-    thinking_ids: CellThinking | None = None,
+    thinking_ids: CellIds | None = None,
+    cell_prompt_ids: CellIds | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The export rows of a run, one per stored cell (keys EXPORT_COLUMNS); see the module docstring for
-    which texts need `decode`, `prompt_ids` and `thinking_ids`."""
+    which texts need `decode`, `cell_prompt_ids` or `prompt_ids`, and `thinking_ids`."""
     run_dir = Path(run_dir)
     problems = {record["id"]: record for record in iter_jsonl(run_dir / PROBLEMS)}
     verdicts = {record["key"]: record for record in iter_jsonl(run_dir / VERDICTS)}  # a re-grade wins
-    prompts: dict[str, str | None] = {}
+    prompts = _PromptTexts(decode, prompt_ids, cell_prompt_ids)
     trajectories = _Trajectories(run_dir / TRAJECTORIES)
     try:
         for cell in iter_jsonl(run_dir / CELLS):
             problem = problems.get(cell["problem_id"], {})
             question = problem.get("question")
-            if cell["problem_id"] not in prompts:
-                ready = decode and prompt_ids and question is not None
-                prompts[cell["problem_id"]] = decode(prompt_ids(question)) if ready else None
-            key = cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"])
+            condition = cell.get("condition")
+            key = cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"], condition)
             verdict = verdicts.get(key, {})
             cut = int(cell["thinking_tokens"])
             rebuilt = thinking_ids(cell) if thinking_ids else None
@@ -135,14 +177,16 @@ def iter_export_rows(
                 "sample": cell["sample"],
                 "cap": cell["cap"],
                 "waits": cell["waits"],
+                "condition": condition,
                 "question": question,
                 "gold": problem.get("gold"),
-                "prompt_text": prompts[cell["problem_id"]],
+                "prompt_text": prompts.text(cell, question),
                 "thinking_text": thinking,
                 "thinking_ids": ids,
                 "thinking_tokens": cut,
                 "end_reason": cell["end_reason"],
                 "waits_used": cell["waits_used"],
+                "tries": cell.get("tries"),
                 "answer_text": cell["answer_text"],
                 "answer_tokens": cell["answer_tokens"],
                 "extracted": verdict.get("extracted"),
@@ -169,7 +213,8 @@ def write_export(
     *,
     decode: Decode | None = None,
     prompt_ids: Callable[[str], Sequence[int]] | None = None,
-    thinking_ids: CellThinking | None = None,
+    thinking_ids: CellIds | None = None,
+    cell_prompt_ids: CellIds | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Export:
     """Write `iter_export_rows(run_dir, ...)` to samples.jsonl and samples.parquet in `out` (default
@@ -181,7 +226,14 @@ def write_export(
     rows = 0
     chunk: list[dict[str, Any]] = []
     with partial[0].open("w", encoding="utf-8") as lines, pq.ParquetWriter(partial[1], SCHEMA) as table:
-        for row in iter_export_rows(run_dir, decode=decode, prompt_ids=prompt_ids, thinking_ids=thinking_ids):
+        rows_of_run = iter_export_rows(
+            run_dir,
+            decode=decode,
+            prompt_ids=prompt_ids,
+            thinking_ids=thinking_ids,
+            cell_prompt_ids=cell_prompt_ids,
+        )
+        for row in rows_of_run:
             lines.write(json.dumps(row, ensure_ascii=False) + "\n")
             chunk.append(row)
             rows += 1

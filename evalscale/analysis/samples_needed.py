@@ -43,10 +43,10 @@ import pandas as pd
 from scipy.stats import norm
 
 from evalscale.analysis.stats import LEVEL
-from evalscale.analysis.tables import CELL
+from evalscale.analysis.tables import POINT, with_condition
 
 SAMPLES_NEEDED_COLUMNS = [
-    *CELL,
+    *POINT,
     "n_problems",
     "n_samples",
     "var_between",
@@ -62,8 +62,9 @@ SAMPLES_NEEDED_COLUMNS = [
 
 
 def samples_needed(cells: pd.DataFrame, half_width: float = 2.0, level: float = LEVEL) -> pd.DataFrame:
-    """Per cell with several samples of a problem: the variance components (points²), the CI half-width
-    now and its floor (points), and the samples per problem needed for `half_width` (points).
+    """Per point (a cell of any method, `tables.POINT`) with several samples of a problem: the variance
+    components (points²), the CI half-width now and its floor (points), and the samples per problem
+    needed for `half_width` (points).
 
     `samples_needed` is missing (and `reachable` False) when the floor is above
     the target; cells with one sample per problem are left out (no within-problem
@@ -73,7 +74,7 @@ def samples_needed(cells: pd.DataFrame, half_width: float = 2.0, level: float = 
         raise ValueError(f"half_width must be positive (accuracy points), got {half_width}")
     z = float(norm.ppf(0.5 + level / 2.0))
     rows = []
-    for (model, task, cap, waits), cell in cells.groupby(CELL, sort=True):
+    for (model, task, cap, waits, condition), cell in with_condition(cells).groupby(POINT, sort=True):
         y = cell["correct"].astype(float) * 100.0
         by_problem = y.groupby(cell["problem_id"])
         k = by_problem.size().to_numpy()
@@ -89,6 +90,7 @@ def samples_needed(cells: pd.DataFrame, half_width: float = 2.0, level: float = 
                 "task": task,
                 "cap": int(cap),
                 "waits": int(waits),
+                "condition": condition,
                 "n_problems": n,
                 "n_samples": int(k.max()),
                 "var_between": between,

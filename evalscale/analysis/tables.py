@@ -16,11 +16,12 @@ from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 
 CELL = ["model", "task", "cap", "waits"]
-POINT = [
-    *CELL,
-    "condition",
-]  # a cell of any method: class-conditional control's prompt class too ("" if none)
+# A cell of any method: its prompt class too (class-conditional control; NO_CONDITION for every other method).
+POINT = [*CELL, "condition"]
 SERIES = ["model", "task"]
+NO_CONDITION = ""  # the `condition` of a cell without a prompt class, in every table (records leave it out)
+# Class-conditional control's prompt classes in the order of the thinking they ask for (methods.CCC_SENTENCES)
+CONDITION_ORDER = ("short", "plain", "long")
 NO_ANSWER_WARN = 20.0  # % of a cell's samples without an extracted answer that earns a warning
 
 SUMMARY_COLUMNS = [
@@ -50,6 +51,31 @@ SUMMARY_COLUMNS = [
 ]
 
 
+def with_condition(cells: pd.DataFrame) -> pd.DataFrame:
+    """`cells` with a `condition` column that holds NO_CONDITION ("") where a cell has no prompt class.
+
+    Tables key a cell by POINT; a missing condition must be "" rather than None
+    or NaN, which pandas' groupby would drop and merges would not match.
+    """
+    if "condition" not in cells:
+        return cells.assign(condition=NO_CONDITION)
+    if cells["condition"].isna().any():
+        return cells.assign(condition=cells["condition"].astype(object).fillna(NO_CONDITION))
+    return cells
+
+
+def has_classes(conditions: pd.Series) -> bool:
+    """Whether any of `conditions` names a prompt class (not "", None or NaN, as read back from a CSV)."""
+    named = conditions.astype(object).where(conditions.notna(), NO_CONDITION) != NO_CONDITION
+    return bool(named.any())
+
+
+def condition_rank(conditions: pd.Series) -> pd.Series:
+    """A sort key of prompt classes: none first, then CONDITION_ORDER (short, plain, long), then others."""
+    rank = {NO_CONDITION: -1, **{name: index for index, name in enumerate(CONDITION_ORDER)}}
+    return conditions.map(rank).fillna(len(CONDITION_ORDER)).astype(int)
+
+
 def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
     """One row per (model, task, cap, waits, condition): accuracy with 95% bootstrap CI over problems,
     tokens, rates.
@@ -58,11 +84,11 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
     "wait" (waits > 0 at the series' largest cap) or "grid" (off the curve).
     `cut_share` is the % of samples whose thinking the cap closed; `pass_at_k`
     and `maj_accuracy` use all k = n_samples samples (NaN with one sample).
-    `condition` is class-conditional control's prompt class (None elsewhere);
+    `condition` is class-conditional control's prompt class (NO_CONDITION, "", elsewhere);
     `never_fit_share` and `mean_tries` are rejection sampling's (NaN elsewhere).
     """
     rows = []
-    cells = cells if "condition" in cells else cells.assign(condition="", tries=math.nan)
+    cells = with_condition(cells if "tries" in cells else cells.assign(tries=math.nan))
     for (model, task, cap, waits, condition), cell in cells.groupby(POINT, sort=True):
         by_problem = cell.groupby("problem_id")
         per_problem = 100.0 * by_problem["correct"].mean()
@@ -83,7 +109,7 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
                 "mean_waits_used": cell["waits_used"].mean(),
                 "pass_at_k": 100.0 * by_problem["correct"].any().mean() if parallel else math.nan,
                 "maj_accuracy": 100.0 * majority_correct(cell, n_samples).mean() if parallel else math.nan,
-                "condition": condition or None,
+                "condition": condition,
                 **_tries_columns(cell),
             }
         )
@@ -118,7 +144,9 @@ def _control_kind(summary: pd.DataFrame) -> pd.Series:
 
 
 def curve(summary: pd.DataFrame) -> pd.DataFrame:
-    """The scaling-curve rows (cap- and Wait-controlled) of a summary, by series and thinking tokens."""
+    """The scaling-curve rows (cap- and Wait-controlled; every point of another method) of a summary, by
+    series and thinking tokens, the order the scaling plot draws them in (`curve_steps` takes the same
+    points in budget order: see its docstring)."""
     on_curve = summary[summary["control"] != "grid"]
     return on_curve.sort_values([*SERIES, "mean_thinking_tokens"]).reset_index(drop=True)
 
@@ -160,8 +188,7 @@ def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -
     summed per problem and averaged over problems (s1 Figure 4's parallel scaling).
     """
     rows = []
-    cells = cells if "condition" in cells else cells.assign(condition="")
-    for (model, task, cap, waits, condition), cell in cells.groupby(POINT, sort=True):
+    for (model, task, cap, waits, condition), cell in with_condition(cells).groupby(POINT, sort=True):
         n_samples = int(cell.groupby("problem_id").size().max())
         if n_samples < 2:
             continue
@@ -172,7 +199,7 @@ def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -
             rows.append(
                 {
                     **_cell_columns(model, task, cap, waits),
-                    "condition": condition or None,
+                    "condition": condition,
                     "k": k,
                     **_accuracy_columns(per_problem, n_boot, seed),
                     "mean_total_thinking_tokens": tokens.mean(),
@@ -239,8 +266,9 @@ def warnings(summary: pd.DataFrame, runs: Runs) -> list[str]:
     ]
     high = summary[summary["no_answer_rate"] > NO_ANSWER_WARN]
     notes += [
-        f"{row.model}/{row.task} cap={row.cap} waits={row.waits}: "
-        f"{row.no_answer_rate:.0f}% of samples have no extractable answer"
+        f"{row.model}/{row.task} cap={row.cap} waits={row.waits}"
+        + (f" class={row.condition}" if row.condition else "")
+        + f": {row.no_answer_rate:.0f}% of samples have no extractable answer"
         + (f" ({row.never_fit_share:.0f}% never fit the cap)." if row.never_fit_share > 0 else ".")
         for row in high.itertuples()
     ]

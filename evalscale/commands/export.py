@@ -1,12 +1,14 @@
 """`evalscale export RUN_DIR... [out=DIR]`: one row per sample and cell, to samples.jsonl and samples.parquet.
 
-The rows are `analysis.samples_export`'s: problem, sample, cap, Waits, the prompt as text, the
-thinking as text and token ids, the answer, the extracted answer, verdict and reason. A run with
-cells not graded yet is graded first. The prompt and each cell's thinking are the exact ones the
+The rows are `analysis.samples_export`'s: problem, sample, cap, Waits, prompt class, the prompt as
+text, the thinking as text and token ids, the answer, the extracted answer, verdict and reason. A run
+with cells not graded yet is graded first. The prompt and each cell's thinking are the exact ones the
 model saw: the prompts are rebuilt with the model's tokenizer and each sample's stored generations
-are replayed through its forcing machine (`evalscale.replay`); a rebuilt prompt whose ids differ from
-the hash the run stored (the tokenizer changed since) is reported. Without the tokenizer the export
-still runs, with empty prompts and the thinking only of cells that hold their whole trajectory.
+are replayed through its forcing machine (`evalscale.replay`); a run of another method gets each
+point's own prompt (its instruction sentence, NoThinking's closed thinking) and the thinking its
+point's machine replays. A rebuilt prompt whose ids differ from the hash the run stored (the
+tokenizer changed since) is reported. Without the tokenizer the export still runs, with empty
+prompts and the thinking only of cells that hold their whole trajectory.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from evalscale.analysis.samples_export import Export, write_export
 from evalscale.commands import UsageError, run_command, run_dirs_and_options
 from evalscale.config import ConfigError
 from evalscale.grading.runs import grade_run
-from evalscale.manifest import prompt_hash, read_prompt_hashes
+from evalscale.manifest import prompt_hash, prompt_name, read_prompt_hashes
 from evalscale.records import cell_key
 from evalscale.replay import RunReplay
 from evalscale.store import CELLS, VERDICTS, StoreError, iter_jsonl, iter_run_dirs
@@ -62,20 +64,25 @@ def export_run(run_dir: Path, out: Path | None = None, console: TextIO | None = 
         )
         print("  only for cells that hold their whole trajectory", file=console)
         return write_export(run_dir, out)
-    for note in prompt_drift(replay.plan.prompts, read_prompt_hashes(run_dir)):
+    sent = {prompt_name(*key): ids for key, ids in replay.plan.sent_prompts().items()}
+    what = "problems" if replay.plan.method.shares_trajectory else "prompts (problem and point)"
+    for note in prompt_drift(sent, read_prompt_hashes(run_dir), what):
         print(f"export {run_dir}: {note}", file=console)
     missing: list[str] = []
 
     def thinking_ids(cell: Mapping[str, Any]) -> Sequence[int] | None:
         ids = replay.thinking_ids(cell)
         if ids is None:
-            missing.append(cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"]))
+            missing.append(stored_cell_key(cell))
         return ids
 
     try:
-        builder = replay.plan.builder
         written = write_export(
-            run_dir, out, decode=builder.decode, prompt_ids=builder.prompt_ids, thinking_ids=thinking_ids
+            run_dir,
+            out,
+            decode=replay.plan.builder.decode,
+            cell_prompt_ids=replay.cell_prompt_ids,
+            thinking_ids=thinking_ids,
         )
     finally:
         replay.close()
@@ -88,23 +95,29 @@ def export_run(run_dir: Path, out: Path | None = None, console: TextIO | None = 
     return written
 
 
+def stored_cell_key(cell: Mapping[str, Any]) -> str:
+    """The key of a cell as read from cells.jsonl (its condition, when it has one, included)."""
+    return cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"], cell.get("condition"))
+
+
 def ungraded_cells(run_dir: Path) -> int:
     """How many stored cells have no verdict."""
     graded = {record["key"] for record in iter_jsonl(run_dir / VERDICTS)}
-    keys = {cell_key(c["problem_id"], c["sample"], c["cap"], c["waits"]) for c in iter_jsonl(run_dir / CELLS)}
-    return len(keys - graded)
+    return len({stored_cell_key(cell) for cell in iter_jsonl(run_dir / CELLS)} - graded)
 
 
-def prompt_drift(prompts: Mapping[str, Sequence[int]], stored: Mapping[str, str]) -> list[str]:
-    """A sentence when rebuilt prompts differ from the hashes a run stored (empty when they all match
-    or the run stored none)."""
+def prompt_drift(
+    prompts: Mapping[str, Sequence[int]], stored: Mapping[str, str], what: str = "problems"
+) -> list[str]:
+    """A sentence when rebuilt prompts (by `manifest.prompt_name`) differ from the hashes a run stored
+    (empty when they all match or the run stored none); `what` the prompts are of."""
     differing = sorted(
-        pid for pid, digest in stored.items() if pid in prompts and prompt_hash(prompts[pid]) != digest
+        name for name, digest in stored.items() if name in prompts and prompt_hash(prompts[name]) != digest
     )
     if not differing:
         return []
     return [
-        f"the prompt ids of {len(differing)} of {len(stored)} problems (e.g. {differing[0]}) differ from "
+        f"the prompt ids of {len(differing)} of {len(stored)} {what} (e.g. {differing[0]}) differ from "
         "those the run was generated with (its prompt_hashes.jsonl): the tokenizer or chat template "
         "changed since, so prompt_text is today's prompt, not the run's"
     ]
