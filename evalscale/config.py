@@ -143,7 +143,9 @@ def method_config(method: dict[str, Any] | None) -> MethodConfig:
         return MethodConfig(
             name=str(node.get("name")),
             steps=tuple(int(n) for n in _as_list(node.get("steps", list(defaults.steps)), "method.steps")),
-            tokens_per_step=_integer(node, "tokens_per_step") if "tokens_per_step" in node else 100,
+            tokens_per_step=(
+                _integer(node, "tokens_per_step") if "tokens_per_step" in node else defaults.tokens_per_step
+            ),
             conditions=tuple(str(c) for c in node.get("conditions") or defaults.conditions),
             max_tries=_integer(node, "max_tries") if "max_tries" in node else defaults.max_tries,
             max_thinking_tokens=(
