@@ -135,18 +135,27 @@ def load_config(resolved: dict[str, Any]) -> SweepConfig:
     return config
 
 
-def method_config(method: dict[str, Any] | None) -> MethodConfig:
+def method_config(method: Any) -> MethodConfig:
     """The MethodConfig of a `conf/method/*.yaml` node (none: budget forcing)."""
-    node = method or DEFAULT_METHOD_NODE
+    node = DEFAULT_METHOD_NODE if method is None else method
+    if not isinstance(node, dict):
+        raise ConfigError(
+            f"method must be a node of conf/method/ (pick one with method=NAME), got {method!r}"
+        )
     defaults = MethodConfig()
     try:
         return MethodConfig(
             name=str(node.get("name")),
-            steps=tuple(int(n) for n in _as_list(node.get("steps", list(defaults.steps)), "method.steps")),
+            steps=_integers(node.get("steps", list(defaults.steps)), "method.steps"),
             tokens_per_step=(
                 _integer(node, "tokens_per_step") if "tokens_per_step" in node else defaults.tokens_per_step
             ),
-            conditions=tuple(str(c) for c in node.get("conditions") or defaults.conditions),
+            conditions=tuple(
+                str(c)
+                for c in _as_list(
+                    node.get("conditions", list(defaults.conditions)), "method.conditions", "names"
+                )
+            ),
             max_tries=_integer(node, "max_tries") if "max_tries" in node else defaults.max_tries,
             max_thinking_tokens=(
                 None if node.get("max_thinking_tokens") is None else _integer(node, "max_thinking_tokens")
@@ -245,8 +254,8 @@ def grid(budget: dict[str, Any]) -> Grid:
     """The budget grid: caps x Wait counts (a single number stands for a list of one)."""
     try:
         return Grid(
-            caps=tuple(int(cap) for cap in _as_list(budget["caps"], "budget.caps")),
-            waits=tuple(int(waits) for waits in _as_list(budget["waits"], "budget.waits")),
+            caps=_integers(budget["caps"], "budget.caps"),
+            waits=_integers(budget["waits"], "budget.waits"),
             min_thinking=int(budget.get("min_thinking") or 0),
         )
     except ValueError as error:
@@ -334,12 +343,22 @@ def _control_range(value: Any) -> tuple[float, float] | None:
     return low, high
 
 
-def _as_list(value: Any, name: str) -> list[Any]:
+def _as_list(value: Any, name: str, of: str) -> list[Any]:
+    """A non-empty list (a single value stands for a list of one); ConfigError naming `name` and what
+    its items must be (`of`)."""
     if isinstance(value, int | float | str):
         return [value]
     if not isinstance(value, list) or not value:
-        raise ConfigError(f"{name} must be a non-empty list of integers, got {value!r}")
+        raise ConfigError(f"{name} must be a non-empty list of {of}, got {value!r}")
     return value
+
+
+def _integers(value: Any, name: str) -> tuple[int, ...]:
+    """A non-empty list of integers (a single number stands for a list of one); ConfigError if not."""
+    try:
+        return tuple(int(item) for item in _as_list(value, name, of="integers"))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a non-empty list of integers, got {value!r}") from None
 
 
 def _integer(section: dict[str, Any], key: str, minimum: int | None = None) -> int:

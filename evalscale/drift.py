@@ -27,9 +27,10 @@ import pandas as pd
 
 from evalscale import environment
 from evalscale.analysis.divergence import divergence_summary, divergence_table, request_divergences
-from evalscale.analysis.methods import DEFAULT_METHOD, method_name
+from evalscale.analysis.methods import method_name
 from evalscale.config import generation_config
 from evalscale.manifest import read_prompt_hashes
+from evalscale.methods import DEFAULT_METHOD
 from evalscale.store import GENERATIONS, iter_differences, iter_jsonl, iter_run_dirs, read_manifest
 
 DIVERGENCE_CSV = "divergence.csv"

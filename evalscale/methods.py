@@ -269,10 +269,13 @@ def check_native_backend(backend: str, options: dict[str, Any], model: str, mark
         return  # an unknown backend is refused when it is built
     import httpx
 
+    from evalscale.backends.openai_server import auth_headers, server_message
+
+    headers = auth_headers(options)
     base = str(options.get("base_url") or "").rstrip("/")
     root = base[: -len("/v1")] if base.endswith("/v1") else base
     try:
-        answer = httpx.get(f"{root}/version", timeout=30.0)
+        answer = httpx.get(f"{root}/version", headers=headers, timeout=30.0)
         served = _parse_version(str(answer.json().get("version", "")))
     except (httpx.HTTPError, ValueError, AttributeError) as error:
         raise MethodError(
@@ -287,14 +290,19 @@ def check_native_backend(backend: str, options: dict[str, Any], model: str, mark
         "thinking_token_budget": 0,
     }
     try:
-        probe = httpx.post(f"{base}/completions", json=body, timeout=120.0)
+        probe = httpx.post(f"{base}/completions", json=body, headers=headers, timeout=120.0)
     except httpx.HTTPError as error:
         raise MethodError(f"{NATIVE_VERSIONS}; the server at {root} did not answer ({error})") from None
+    if probe.status_code in (401, 403, 404):  # a wrong key or model name, not the field
+        raise MethodError(
+            f"the server at {root} refused the thinking_token_budget probe (HTTP {probe.status_code}: "
+            f"{server_message(probe)}); check engine.api_key and engine.served_model_name"
+        )
     if probe.status_code >= 400:
         config = json.dumps(markers.reasoning_config())
         raise MethodError(
-            f"the server at {root} refuses thinking_token_budget (HTTP {probe.status_code}); start it with "
-            f"--reasoning-config '{config}'"
+            f"the server at {root} refuses thinking_token_budget (HTTP {probe.status_code}: "
+            f"{server_message(probe)}); start it with --reasoning-config '{config}'"
         )
 
 
@@ -403,7 +411,8 @@ class RejectionMachine:
 
     def _never_fit(self) -> CellRecord:
         draw = self.current
-        cell = point_cell(draw, self.point, "never_fit", self.point.cap, "", 0, "none", dict(draw.seeds))
+        thinking_seeds = {name: seed for name, seed in draw.seeds.items() if name in draw.segment_starts}
+        cell = point_cell(draw, self.point, "never_fit", self.point.cap, "", 0, "none", thinking_seeds)
         return dataclasses.replace(cell, tries=self.tries)
 
 
@@ -544,7 +553,8 @@ class NativeCapMachine(_OneRequestMachine):
         if len(self.thinking) > cap:
             raise BackendError(
                 f"request {result.key}: the engine let thinking run {len(self.thinking)} tokens past the "
-                f"thinking_token_budget for cap {cap}: it ignores the field ({NATIVE_VERSIONS})"
+                f"thinking_token_budget for cap {cap}: it ignores the field ({NATIVE_VERSIONS}); this run's "
+                "stored generations came from that engine: move the run directory away before running again"
             )
         if end is None:  # thinking ended without the marker (EOS): no answer
             self.stops = [len(self.thinking)]

@@ -274,8 +274,7 @@ def point_limits(
     prompt, the closing and the answer; the methods that do not cut thinking
     get `method.max_thinking_tokens`, else what the context leaves (s1's "auto").
     """
-    closing = max(len(builder.ids.cap_close_newline), len(builder.ids.think_close))
-    answer = builder.profile.max_answer_tokens
+    closing, answer = after_thinking(builder)
     tags = {point.tag: point for point in points}
     limits = {}
     for (problem_id, tag), ids in prompts.items():
@@ -293,13 +292,18 @@ def point_limits(
     return limits
 
 
+def after_thinking(builder: PromptBuilder) -> tuple[int, int]:
+    """The tokens a sequence needs after its thinking: the longest closing, and the answer's limit."""
+    closing = max(len(builder.ids.cap_close_newline), len(builder.ids.think_close))
+    return closing, builder.profile.max_answer_tokens
+
+
 def check_lengths(
     prompts: dict[str, list[int]], grid: Grid, builder: PromptBuilder, max_model_len: int
 ) -> None:
     """Fail before generation if the longest prompt plus the largest cell cannot fit the context."""
     longest = max((len(ids) for ids in prompts.values()), default=0)
-    closing = max(len(builder.ids.cap_close_newline), len(builder.ids.think_close))
-    answer = builder.profile.max_answer_tokens
+    closing, answer = after_thinking(builder)
     needed = longest + max(grid.caps) + closing + answer
     if needed > max_model_len:
         raise ConfigError(

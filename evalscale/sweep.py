@@ -127,7 +127,7 @@ def session_environment(plan: SweepPlan, backend: Backend) -> dict[str, Any]:
     """The environment this session generates in (environment.py): the engine config's values, and
     what the started backend reports of itself when it can (`environment()`; a failure there costs
     only those values)."""
-    engine = plan.config.engine
+    engine = plan.engine  # with what the plan adds (native_cap's reasoning config)
     report = getattr(backend, "environment", None)
     try:
         reported = report() if callable(report) else None

@@ -68,6 +68,20 @@ def test_the_typed_config_carries_every_setting() -> None:
         ({"max_active_samples": 0}, "max_active_samples must be at least 1, got 0"),
         ({"limit": 0}, "limit must be positive, got 0"),
         ({"budget": {"caps": [], "waits": [0]}}, "budget.caps must be a non-empty list"),
+        (
+            {"budget": {"caps": ["a"], "waits": [0]}},
+            "budget.caps must be a non-empty list of integers, got ['a']",
+        ),
+        ({"method": "tcc"}, "method must be a node of conf/method/"),
+        ({"method": {"name": "scc", "steps": ["a"]}}, "method.steps must be a non-empty list of integers"),
+        (
+            {"method": {"name": "ccc", "conditions": []}},
+            "method.conditions must be a non-empty list of names",
+        ),
+        (
+            {"method": {"name": "ccc", "conditions": "tall"}},
+            "method.conditions must name some of short, plain, long",
+        ),
         ({"budget": {"caps": [8], "waits": [0], "control_range": [9, 3]}}, "needs 0 <= a_min <= a_max"),
         ({"task": {"name": "t", "source": "web"}}, "task 't': unknown source 'web'"),
         ({"engine": {"backend": "vllm", "data_parallel_size": 2}}, "not supported by the in-process vLLM"),

@@ -4,7 +4,7 @@ the toy's tokenizer, their config and its one-sentence refusals (fast: no engine
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -140,6 +140,8 @@ def test_rejection_sampling_draws_again_only_what_ran_too_long(tmp_path: Path) -
         assert len(thinking) == cell["tries"] and all(r.max_tokens == cell["cap"] for r in thinking)
         assert len(sent) - len(thinking) == (cell["end_reason"] == "stop")
         assert len({r.seed for r in thinking}) == len(thinking), "every draw has its own seed"
+        sent_seeds = {r.seed for r in sent}
+        assert set(cell["seeds"].values()) <= sent_seeds, "a cell names only seeds of requests sent"
     again = run(
         tmp_path,
         point_machines("rejection_sampling", max_tries=3),
@@ -287,3 +289,23 @@ def test_the_command_refuses_a_bad_combination_with_exit_2() -> None:
     assert len(lines) == 1 and lines[0].startswith("evalscale sweep: method=scc_bf needs a model trained"), (
         lines
     )
+
+
+def test_native_cap_probe_sends_the_key_and_names_a_refused_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    sent: list[dict[str, str]] = []
+
+    def answer(status: int, body: dict[str, object]) -> Callable[..., httpx.Response]:
+        def reply(url: str, headers: dict[str, str], **_: object) -> httpx.Response:
+            sent.append(headers)
+            return httpx.Response(status, json=body, request=httpx.Request("GET", url))
+
+        return reply
+
+    monkeypatch.setattr(httpx, "get", answer(200, {"version": "0.32.0"}))
+    monkeypatch.setattr(httpx, "post", answer(401, {"error": {"message": "Unauthorized"}}))
+    options = {"base_url": "http://127.0.0.1:8000/v1", "api_key": "secret"}
+    with pytest.raises(methods.MethodError, match=r"HTTP 401: Unauthorized\); check engine.api_key"):
+        methods.check_native_backend("openai", options, "m", MARKERS)
+    assert sent == [{"Authorization": "Bearer secret"}] * 2

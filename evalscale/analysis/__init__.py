@@ -9,7 +9,6 @@ from evalscale.analysis.metrics import control, control_against_caps, performanc
 from evalscale.analysis.runs import AnalysisError, RunInfo, Runs, default_grader, load_runs
 from evalscale.analysis.tables import (
     curve,
-    parallel_base,
     parallel_scaling,
     scaling_metrics,
     summarize,
@@ -25,7 +24,6 @@ __all__ = [
     "curve",
     "default_grader",
     "load_runs",
-    "parallel_base",
     "parallel_scaling",
     "performance",
     "scaling",

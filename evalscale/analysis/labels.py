@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from evalscale.config import generation_config
+from evalscale.methods import DEFAULT_METHOD
 
 MODEL_KEY = "model.name"
 METHOD_KEY = "method.name"  # budget forcing's runs leave the method out of their config hash: filled in
-DEFAULT_METHOD = "budget_forcing"
 # The budget grid is what a curve's points show; it names series only when nothing else tells them apart.
 GRID_KEYS = ("budget.caps", "budget.waits")
 

@@ -29,8 +29,8 @@ from evalscale.analysis import metrics
 from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 from evalscale.analysis.tables import SERIES, majority_correct, vote_sizes
+from evalscale.methods import DEFAULT_METHOD, MethodConfig
 
-DEFAULT_METHOD = "budget_forcing"
 CAPPED = ("tcc", "tcc_bf", "rejection_sampling", "native_cap")
 STEPPED = ("scc", "scc_bf")
 
@@ -52,7 +52,7 @@ def table3_row(points: pd.DataFrame, node: dict[str, Any]) -> dict[str, Any]:
     if name in CAPPED:
         control, basis = metrics.control_against_caps(tokens, list(scored["cap"])), "instructed N"
     elif name in STEPPED:
-        per_step = int(node.get("tokens_per_step") or 100)
+        per_step = int(node.get("tokens_per_step") or MethodConfig().tokens_per_step)
         bounds = [per_step * steps for steps in scored["cap"]]
         control, basis = metrics.control_against_caps(tokens, bounds), f"{per_step} x steps"
     elif name == "ccc":
@@ -103,7 +103,8 @@ def base_point(points: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def token_matched(cells: pd.DataFrame, runs: Runs, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
     """Parallel scaling at the tokens it spends: majority vote and pass@k over k samples of each series'
-    base point, at x = k x the mean tokens of one sample (thinking; NoThinking: answer tokens).
+    base point, at x = k x the mean tokens of one sample (thinking; NoThinking: answer tokens;
+    rejection sampling: the kept draw's thinking, not the rejected draws').
 
     Majority vote takes the first k samples (tables.majority_correct); pass@k is
     the unbiased estimate over all n samples, 1 - C(n - c, k) / C(n, k) per problem

@@ -14,6 +14,7 @@ import pandas as pd
 from evalscale.analysis import metrics
 from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
+from evalscale.methods import DEFAULT_METHOD
 
 CELL = ["model", "task", "cap", "waits"]
 # A cell of any method: its prompt class too (class-conditional control; NO_CONDITION for every other method).
@@ -221,13 +222,6 @@ def parallel_scaling(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -
     return pd.DataFrame(rows, columns=columns)
 
 
-def parallel_base(summary: pd.DataFrame, parallel: pd.DataFrame) -> pd.DataFrame:
-    """The majority-vote curve of each series at its unforced cell: waits = 0 at the largest such cap."""
-    unforced = summary[summary["waits"] == 0].groupby(SERIES)["cap"].max().rename("base_cap").reset_index()
-    merged = parallel[parallel["waits"] == 0].merge(unforced, on=SERIES)
-    return merged[merged["cap"] == merged["base_cap"]].drop(columns="base_cap").reset_index(drop=True)
-
-
 def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
     """Control, Scaling and Performance (s1 §3.2) of each series' scaling curve.
 
@@ -235,7 +229,7 @@ def scaling_metrics(summary: pd.DataFrame, runs: Runs) -> pd.DataFrame:
     "range"), else the share of cap-controlled points within their cap ("caps").
     A series of another method is scored as s1 scores it (analysis.methods.table3_row).
     """
-    from evalscale.analysis.methods import DEFAULT_METHOD, curve_row, method_name, table3_row
+    from evalscale.analysis.methods import curve_row, method_name, table3_row
 
     rows = []
     for (model, task), points in curve(summary).groupby(SERIES, sort=True):

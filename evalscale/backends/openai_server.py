@@ -65,8 +65,7 @@ class OpenAIServerBackend:
         self._pending = 0
         self._error: BackendError | None = None
         self._done: queue.SimpleQueue[Result | BackendError] = queue.SimpleQueue()
-        api_key = options["api_key"] or os.environ.get("OPENAI_API_KEY")
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._headers = auth_headers(options)
         self._timeout = float(options["timeout_seconds"])
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="openai-backend", daemon=True)
@@ -184,7 +183,7 @@ class OpenAIServerBackend:
                 self.in_flight -= 1
             if response.status_code < 400:
                 return response.json()
-            failure = f"HTTP {response.status_code}: {_server_message(response)}"
+            failure = f"HTTP {response.status_code}: {server_message(response)}"
             if response.status_code < 500 and response.status_code not in RETRY_STATUS:
                 raise BackendError(f"server at {self.url} rejected the request: {failure}")
         raise BackendError(f"server at {self.url} unreachable after {tries} tries: {failure}")
@@ -206,7 +205,13 @@ class OpenAIServerBackend:
         )
 
 
-def _server_message(response: httpx.Response) -> str:
+def auth_headers(options: dict[str, Any]) -> dict[str, str]:
+    """The bearer token header for the server: `engine.api_key`, else `$OPENAI_API_KEY`, else none."""
+    api_key = options.get("api_key") or os.environ.get("OPENAI_API_KEY")
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def server_message(response: httpx.Response) -> str:
     """The error message of an OpenAI-style error body, else the start of the body."""
     try:
         body = response.json()
