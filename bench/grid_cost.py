@@ -24,6 +24,7 @@ METHODS = {
     "budget_forcing (4 Waits)": ("budget.waits=[0,1,2,4]",),
     "tcc": ("method=tcc",),
     "tcc_bf": ("method=tcc_bf",),
+    "scc": ("method=scc", "+model.step_end='<|im_start|>0'", "method.steps=[8,16,32,64]"),
     "scc_bf": ("method=scc_bf", "+model.step_end='<|im_start|>0'", "method.steps=[8,16,32,64]"),
     "ccc": ("method=ccc",),
     "rejection_sampling": ("method=rejection_sampling",),
