@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from engine import REPO
+from engine import REPO, raw_config
 
 from evalscale.commands import sweep
+from evalscale.config import hash_config
 from evalscale.config_check import check_arguments
 
 
@@ -135,6 +137,17 @@ def test_a_corrupt_manifest_is_one_sentence(command: str, tmp_path: Path) -> Non
         "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_run_dir_of_another_config_is_one_sentence_and_left_alone(tmp_path: Path) -> None:
+    stored = raw_config("samples=2", "limit=3")
+    manifest = json.dumps({"config": stored, "config_hash": hash_config(stored), "status": "complete"})
+    (tmp_path / "manifest.json").write_text(manifest, encoding="utf-8")
+    result = evalscale("sweep", f"run_dir={tmp_path}", "limit=1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("evalscale sweep:")]
+    assert len(lines) == 1 and f"{tmp_path} holds a run with a different config" in lines[0], result.stderr
+    assert (tmp_path / "manifest.json").read_text(encoding="utf-8") == manifest
 
 
 def test_unknown_command_lists_the_commands() -> None:
