@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from evalscale.config import generation_config
 from evalscale.records import CellRecord, Problem, Result, Trajectory, cell_key, from_json_dict, to_json_dict
 
 R = TypeVar("R")
@@ -240,8 +241,9 @@ class RunStore:
     """One run directory opened for generation: what is stored, and appenders for more.
 
     Opening an existing directory resumes it: the manifest's config hash must
-    match (else StoreError names the difference), stored generations are
-    replayed instead of regenerated, and stored cells are never written twice.
+    match (else StoreError names the first difference in the hashed part of
+    the configs, `generation_config`), stored generations are replayed instead
+    of regenerated, and stored cells are never written twice.
 
     Memory follows the work in flight, not the run: opening reads the keys of
     the stored cells and problems, never a generation. The first request for
@@ -259,9 +261,11 @@ class RunStore:
         if path.exists():
             stored = read_manifest(run_dir)
             if stored.get("config_hash") != manifest["config_hash"]:
+                old, new = (
+                    generation_config(config) for config in (stored.get("config", {}), manifest["config"])
+                )
                 raise StoreError(
-                    f"{run_dir} holds a run with a different config "
-                    f"({describe_difference(stored.get('config', {}), manifest['config'])}); "
+                    f"{run_dir} holds a run with a different config ({describe_difference(old, new)}); "
                     "use another run_dir or restore the config"
                 )
             manifest = {**stored, "status": "running", "expected_cells": manifest["expected_cells"]}

@@ -146,7 +146,7 @@ def test_a_run_dir_of_another_config_is_one_sentence_and_left_alone(tmp_path: Pa
     result = evalscale("sweep", f"run_dir={tmp_path}", "limit=1")
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("evalscale sweep:")]
-    assert len(lines) == 1 and f"{tmp_path} holds a run with a different config" in lines[0], result.stderr
+    assert len(lines) == 1 and f"{tmp_path} holds a run with a different config (samples: 2 -> 1)" in lines[0]
     assert (tmp_path / "manifest.json").read_text(encoding="utf-8") == manifest
 
 

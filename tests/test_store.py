@@ -226,3 +226,12 @@ def test_the_fields_the_fast_paths_read_lead_their_records() -> None:
         field = store.LEADING_FIELDS[type(record)]
         assert dataclasses.fields(record)[0].name == field
         assert store.encode(record).startswith(f'{{"{field}": ')
+
+
+def test_a_run_of_another_config_is_told_by_a_key_that_decides_the_generations(tmp_path: Path) -> None:
+    RunStore(tmp_path, {**MANIFEST, "config": {"limit": 5, "samples": 1}}).finish("complete")
+    stored = (tmp_path / store.MANIFEST).read_bytes()
+    other = {**MANIFEST, "config_hash": "other", "config": {"limit": 3, "samples": 2}}
+    with pytest.raises(StoreError, match=r"holds a run with a different config \(samples: 1 -> 2\);"):
+        RunStore(tmp_path, other)  # limit differs first, but it decides no generation
+    assert (tmp_path / store.MANIFEST).read_bytes() == stored
