@@ -183,7 +183,7 @@ def run_options(config: dict[str, Any]) -> RunOptions:
         seed=_integer(config, "seed"),
         data_dir=_text(config.get("data_dir")),
         limit=None if limit is None else int(limit),
-        problem_ids=tuple(str(problem) for problem in problems) if problems else None,
+        problem_ids=None if problems in (None, "", []) else _texts(problems, "problems", ids=True),
         run_dir=Path(config["run_dir"]) if config.get("run_dir") else None,
         shard=parse_shard(str(config["shard"])) if config.get("shard") else None,
         max_active_samples=_integer(config, "max_active_samples", minimum=1),
@@ -209,14 +209,14 @@ def model_config(model: dict[str, Any], seed: int = 0) -> ModelConfig:
             name=str(model["name"]),
             path=str(model.get("path") or ""),
             think_open=model["think_open"],
-            think_end=tuple(model["think_end"]),
+            think_end=_texts(model["think_end"], "model.think_end"),
             think_close=model["think_close"],
             cap_close=model["cap_close"],
             cap_close_newline=bool(model.get("cap_close_newline", True)),
             extension=model.get("extension", "Wait"),
             extension_tokenization=tokenization,
             max_answer_tokens=int(model.get("max_answer_tokens", 512)),
-            answer_stop=tuple(model.get("answer_stop") or ()),
+            answer_stop=_texts(model["answer_stop"], "model.answer_stop") if model.get("answer_stop") else (),
             system_prompt=model.get("system_prompt"),
             tokenizer=model.get("tokenizer"),
             chat_template_kwargs=dict(model.get("chat_template_kwargs") or {}),
@@ -351,6 +351,17 @@ def _as_list(value: Any, name: str, of: str) -> list[Any]:
     if not isinstance(value, list) or not value:
         raise ConfigError(f"{name} must be a non-empty list of {of}, got {value!r}")
     return value
+
+
+def _texts(value: Any, name: str, ids: bool = False) -> tuple[str, ...]:
+    """A non-empty list of non-empty strings (a single one stands for a list of one; with `ids`, integers
+    too, as a data file's problem ids may be); ConfigError naming `name` otherwise."""
+    of = "strings or integers" if ids else "strings"
+    items = _as_list(value, name, of)
+    kinds = (str, int) if ids else (str,)
+    if any(isinstance(item, bool) or not isinstance(item, kinds) or item == "" for item in items):
+        raise ConfigError(f"{name} must be a non-empty list of {of}, got {value!r}")
+    return tuple(str(item) for item in items)
 
 
 def _integers(value: Any, name: str) -> tuple[int, ...]:

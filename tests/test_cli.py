@@ -88,6 +88,7 @@ def test_good_overrides_pass_the_check() -> None:
             "+engine.data_parallel_size=2",  # engine options pass through to the backend
             "+model.chat_template_kwargs.enable_thinking=false",
             "+limit=4",
+            "problems=p0",  # one id reads as [p0]
             "sampling.temperature=1",  # an integer where a number is expected
             "run_dir=runs/${task.name}",
             "hydra/launcher=local",

@@ -61,6 +61,19 @@ def test_the_typed_config_carries_every_setting() -> None:
     assert sweep_config("run_dir=out/x").run.run_dir == Path("out/x")
 
 
+def test_a_single_text_stands_for_a_list_of_one() -> None:
+    raw = raw_config()
+    model = {**raw["model"], "think_end": "</think>", "answer_stop": "<|im_end|>"}
+    config = load_config(raw | {"model": model, "problems": "count-0001"})
+    assert config.model.profile.think_end == ("</think>",) and config.model.profile.answer_stop == (
+        "<|im_end|>",
+    )
+    assert config.run.problem_ids == ("count-0001",)
+    assert load_config(raw | {"problems": [17, "p0"]}).run.problem_ids == ("17", "p0")
+    assert load_config(raw | {"problems": 0}).run.problem_ids == ("0",)
+    assert config.config_hash != sweep_config().config_hash, "the raw config is hashed, as before"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -84,9 +97,34 @@ def test_the_typed_config_carries_every_setting() -> None:
         ),
         ({"budget": {"caps": [8], "waits": [0], "control_range": [9, 3]}}, "needs 0 <= a_min <= a_max"),
         ({"task": {"name": "t", "source": "web"}}, "task 't': unknown source 'web'"),
+        ({"problems": {"id": 1}}, "problems must be a non-empty list of strings or integers, got {'id': 1}"),
+        ({"problems": [1.5]}, "problems must be a non-empty list of strings or integers, got [1.5]"),
         ({"engine": {"backend": "vllm", "data_parallel_size": 2}}, "not supported by the in-process vLLM"),
     ],
 )
 def test_bad_values_are_one_sentence(change: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_config(raw_config() | change)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("think_end", 5, "model.think_end must be a non-empty list of strings, got 5"),
+        (
+            "think_end",
+            ["</think>", ""],
+            "model.think_end must be a non-empty list of strings, got ['</think>', '']",
+        ),
+        (
+            "answer_stop",
+            [["<|im_end|>"]],
+            "model.answer_stop must be a non-empty list of strings, got [['<|im_end|>']]",
+        ),
+    ],
+)
+def test_bad_profile_texts_are_one_sentence(key: str, value: object, message: str) -> None:
+    raw = raw_config()
+    with pytest.raises(ConfigError) as error:
+        load_config(raw | {"model": {**raw["model"], key: value}})
+    assert str(error.value) == message
