@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from evalscale.backends import EngineConfig
+from evalscale.backends import BACKENDS, EngineConfig
 from evalscale.backends.sampling import Sampling
 from evalscale.forcing import Grid
 from evalscale.methods import DEFAULT_METHOD, MethodConfig, MethodError, check_config
@@ -284,12 +284,17 @@ def sampling(values: dict[str, Any]) -> Sampling:
 
 
 def engine_config(engine: dict[str, Any]) -> EngineConfig:
-    """The engine section: its backend, and its other keys as the backend's options.
+    """The engine section: its backend (one of BACKENDS), and its other keys as the backend's options;
+    `max_model_len`, when set, a positive integer.
 
     Data parallelism is refused for the in-process engine: vLLM does not support it there (it may hang).
     """
     options = {key: value for key, value in engine.items() if key != "backend"}
-    backend = str(engine.get("backend"))
+    backend = engine.get("backend")
+    if backend not in BACKENDS:
+        raise ConfigError(f"engine.backend must be one of {', '.join(sorted(BACKENDS))}, got {backend!r}")
+    if options.get("max_model_len") is not None:
+        _integer(options, "max_model_len", minimum=1, name="engine.max_model_len")
     size = _integer(options, "data_parallel_size", minimum=1, default=1, name="engine.data_parallel_size")
     if backend == "vllm" and size > 1:
         raise ConfigError(
@@ -298,7 +303,7 @@ def engine_config(engine: dict[str, Any]) -> EngineConfig:
             f"(SLURM: -m hydra/launcher=slurm), or serve the model with `vllm serve "
             f"--data-parallel-size {size}` and use engine=openai"
         )
-    return EngineConfig(backend=backend, options=MappingProxyType(options))
+    return EngineConfig(backend=str(backend), options=MappingProxyType(options))
 
 
 def parse_shard(text: str) -> tuple[int, int]:

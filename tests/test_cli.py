@@ -32,6 +32,7 @@ def evalscale(*args: str) -> subprocess.CompletedProcess[str]:
         (("shard=2/2",), "shard '2/2': need 0 <= i < n"),
         (("task=aime24", "data_dir=/nonexistent"), "/nonexistent/aime24.jsonl"),
         (("+engine.data_parallel_size=2",), "split the problems over 2 jobs with shard=0/2,...,1/2"),
+        (("engine.backend=vlm",), "engine.backend must be one of openai, vllm, got 'vlm'"),
     ],
 )
 def test_sweep_config_errors_exit_2_with_one_sentence(args: tuple[str, ...], message: str) -> None:

@@ -105,6 +105,12 @@ def test_a_single_text_stands_for_a_list_of_one() -> None:
             {"engine": {"backend": "openai", "data_parallel_size": "two"}},
             "engine.data_parallel_size must be an",
         ),
+        ({"engine": {"backend": "vlm"}}, "engine.backend must be one of openai, vllm, got 'vlm'"),
+        ({"engine": {"backend": "vllm", "max_model_len": "32k"}}, "engine.max_model_len must be an integer"),
+        (
+            {"engine": {"backend": "vllm", "max_model_len": 0}},
+            "engine.max_model_len must be at least 1, got 0",
+        ),
         ({"budget": None}, "budget must be a section of keys (conf/budget/), got None"),
         ({"sampling": None}, "sampling must be a section of keys (conf/sampling/), got None"),
         ({"model": "toy"}, "model must be a section of keys (conf/model/), got 'toy'"),
