@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -333,7 +333,8 @@ class RunStore:
         self._stored_generations.close()
 
 
-def _cell_key_of(record: dict[str, Any]) -> str:
+def stored_cell_key(record: Mapping[str, Any]) -> str:
+    """The key of a cell record as read from cells.jsonl (its condition, when it has one, included)."""
     return cell_key(*(record[field] for field in CELL_KEY_FIELDS), record.get(CELL_CONDITION))
 
 
@@ -354,7 +355,7 @@ def _cell_key_of_line(path: Path, number: int, line: bytes) -> str:
     are written), so the answer text is not parsed."""
     head = CELL_HEAD.match(line)
     if head is None:
-        return _cell_key_of(_parse(path, number, line))
+        return stored_cell_key(_parse(path, number, line))
     problem_id, sample, cap, waits, condition = head.groups()
     return cell_key(
         json.loads(problem_id),
