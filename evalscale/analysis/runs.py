@@ -21,8 +21,16 @@ import pandas as pd
 
 from evalscale.analysis import labels
 from evalscale.analysis.votes import vote_keys
-from evalscale.records import Verdict, from_json_dict, to_json_dict
-from evalscale.store import CELLS, VERDICTS, iter_jsonl, iter_run_dirs, read_manifest, stored_cell_key
+from evalscale.records import Verdict, to_json_dict
+from evalscale.store import (
+    CELLS,
+    VERDICTS,
+    iter_jsonl,
+    iter_records,
+    iter_run_dirs,
+    read_manifest,
+    stored_cell_key,
+)
 
 CELL_COLUMNS = [
     "problem_id",
@@ -96,7 +104,7 @@ def default_grader() -> Grader:
 
     def grade(run_dir: Path) -> Iterator[Verdict]:
         grade_run(run_dir)
-        return (from_json_dict(Verdict, record) for record in iter_jsonl(run_dir / VERDICTS))
+        return iter_records(run_dir / VERDICTS, Verdict)
 
     return grade
 

@@ -25,8 +25,8 @@ from tqdm import tqdm
 from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, fast_compare, judge
 from evalscale.grading.crosscheck import cross_check, require_checker
 from evalscale.grading.limits import shared_pool
-from evalscale.records import CellRecord, Problem, Verdict, from_json_dict
-from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, encode, iter_jsonl, read_manifest
+from evalscale.records import CellRecord, Problem, Verdict
+from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, encode, iter_records, read_manifest
 
 DEFAULT_WORKERS = len(os.sched_getaffinity(0))  # the cores this process may use (SLURM, cgroups)
 KIND_OF: dict[str, Kind] = {"integer": "math", "math": "math", "choice": "choice"}
@@ -48,7 +48,7 @@ def grade_run(
     progress: bool = False,
     second_checker: str = "",
 ) -> GradeSummary:
-    """Grade every cell of a run directory and rewrite its verdicts.jsonl (read it with `iter_jsonl`).
+    """Grade every cell of a run directory and rewrite its verdicts.jsonl (read it with `iter_records`).
 
     Cells are streamed: each answer is extracted as its line is read and put
     in a temporary spool file (key, extraction), so memory holds the distinct
@@ -59,11 +59,10 @@ def grade_run(
         require_checker(second_checker)
     read_manifest(run_dir)
     remove_stale_temporaries(run_dir / VERDICTS)
-    problems = {p.id: p for p in (from_json_dict(Problem, r) for r in iter_jsonl(run_dir / PROBLEMS))}
+    problems = {p.id: p for p in iter_records(run_dir / PROBLEMS, Problem)}
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=run_dir) as spool:
         pending: set[tuple[str, str, Kind]] = set()
-        for record in iter_jsonl(run_dir / CELLS):
-            cell = from_json_dict(CellRecord, record)
+        for cell in iter_records(run_dir / CELLS, CellRecord):
             problem = problems.get(cell.problem_id)
             if problem is None:
                 raise StoreError(
@@ -89,8 +88,8 @@ def grade_run(
 
 def _cross_check_run(run_dir: Path, problems: dict[str, Problem], workers: int, timeout: float) -> None:
     """Cross-check a graded run with math-verify (an audit mode: it holds the run's cells in memory)."""
-    cells = [from_json_dict(CellRecord, r) for r in iter_jsonl(run_dir / CELLS)]
-    verdicts = [from_json_dict(Verdict, r) for r in iter_jsonl(run_dir / VERDICTS)]
+    cells = list(iter_records(run_dir / CELLS, CellRecord))
+    verdicts = list(iter_records(run_dir / VERDICTS, Verdict))
     cross_check(run_dir, cells, problems, dict(KIND_OF), verdicts, workers, timeout)
 
 
