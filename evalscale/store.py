@@ -30,7 +30,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -137,6 +138,50 @@ class JsonlAppender:
     def close(self) -> None:
         """Close the file."""
         self._file.close()
+
+
+def replace_atomically(path: Path, lines: Iterable[str]) -> None:
+    """Write `lines` to a temporary file beside `path`, synced to disk, then rename it over `path`, so a
+    reader or a crash at any point finds the old file or the new one, whole.
+
+    The temporary file, `.NAME.PID.RANDOM.tmp`, is created as `open` creates files (the umask decides
+    its mode) and removed when writing fails; those that killed processes left are removed first.
+    """
+    remove_stale_temporaries(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.writelines(lines)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete the temporary files of `replace_atomically` that a killed process left beside `path`; those
+    of a live process (one writing beside this one) stay. Returns the deleted files."""
+    removed = []
+    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            temporary.unlink(missing_ok=True)
+            removed.append(temporary)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs now (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def drop_torn_tail(path: Path) -> bool:
@@ -284,10 +329,10 @@ class RunStore:
         self._trajectory_keys: frozenset[str] | None = None
 
     def write_manifest(self) -> None:
-        """Write the manifest atomically (temp file, then rename)."""
-        temporary = self.run_dir / (MANIFEST + ".tmp")
-        temporary.write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        temporary.replace(self.run_dir / MANIFEST)
+        """Write the manifest atomically (`replace_atomically`)."""
+        replace_atomically(
+            self.run_dir / MANIFEST, [json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n"]
+        )
 
     def add_problem(self, problem: Problem) -> None:
         """Store a problem of the run once."""
