@@ -11,9 +11,11 @@ Layout of a run directory::
     prompt_hashes.jsonl  one line per prompt sent (per problem; per problem and point for a method that
                          builds a prompt per point): the sha256 of its ids (manifest.write_prompt_hashes)
 
-The record kinds are the dataclasses of records.py; this module owns their
-serialisation: one JSON object per line, fields in declaration order
-(`encode`, `iter_records`). Every file is plain JSONL
+The record kinds are the dataclasses of records.py, which turns them into JSON
+objects and back (`to_json_dict`, `from_json_dict`: fields in declaration
+order); this module writes and reads them as lines, one object each
+(`encode`, `JsonlAppender`, `iter_records`), and replaces whole files
+atomically (`replace_atomically`). Every file is plain JSONL
 (`pandas.read_json(path, lines=True)`, `jq`); `iter_jsonl` streams one record
 at a time. Each line is written whole and flushed at once, so a crash leaves
 at most one torn last line; readers drop it (and the next append starts on a

@@ -1,11 +1,13 @@
 """A sweep from start to end: plan, generate into the run directory, then grade and report.
 
 `run_sweep` is what `evalscale sweep` runs for each Hydra job, on the config
-that `evalscale.config.load_config` read. Everything that can be wrong with
-the input is found there and by `make_plan` before an engine loads, and
-reported in one sentence with exit code 2;
+that `evalscale.config.load_config` read. Bad input is one sentence and exit
+code 2: a bad config or data, found there and by `make_plan` before an engine
+loads; a run dir that holds another config's run, found when it opens (before
+an engine loads too); a damaged stored record, found when it is read, which
+may be mid-run. An engine or server that fails is one sentence and exit 1.
 `generate` drives the engine over the cells not stored yet, so running the
-same command again resumes an interrupted run.
+same command again resumes an interrupted or failed run.
 """
 
 from __future__ import annotations
