@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from evalscale.backends import EngineConfig
+from evalscale.backends import BACKENDS, EngineConfig
 from evalscale.backends.sampling import Sampling
 from evalscale.forcing import Grid
 from evalscale.methods import DEFAULT_METHOD, MethodConfig, MethodError, check_config
@@ -114,13 +114,14 @@ class SweepConfig:
 def load_config(resolved: dict[str, Any]) -> SweepConfig:
     """Check a resolved `evalscale sweep` config and read it into typed values; ConfigError if bad."""
     try:
+        budget = _section(resolved, "budget")
         config = SweepConfig(
-            model=model_config(resolved["model"], seed=_integer(resolved, "seed")),
-            task=task_config(resolved["task"]),
-            grid=grid(resolved["budget"]),
-            control_range=_control_range(resolved["budget"].get("control_range")),
-            sampling=sampling(resolved["sampling"]),
-            engine=engine_config(resolved["engine"]),
+            model=model_config(_section(resolved, "model"), seed=_integer(resolved, "seed")),
+            task=task_config(_section(resolved, "task")),
+            grid=grid(budget),
+            control_range=_control_range(budget.get("control_range")),
+            sampling=sampling(_section(resolved, "sampling")),
+            engine=engine_config(_section(resolved, "engine")),
             run=run_options(resolved),
             resolved=MappingProxyType(resolved),
             config_hash=hash_config(resolved),
@@ -183,7 +184,7 @@ def run_options(config: dict[str, Any]) -> RunOptions:
         seed=_integer(config, "seed"),
         data_dir=_text(config.get("data_dir")),
         limit=None if limit is None else int(limit),
-        problem_ids=tuple(str(problem) for problem in problems) if problems else None,
+        problem_ids=None if problems in (None, "", []) else _texts(problems, "problems", ids=True),
         run_dir=Path(config["run_dir"]) if config.get("run_dir") else None,
         shard=parse_shard(str(config["shard"])) if config.get("shard") else None,
         max_active_samples=_integer(config, "max_active_samples", minimum=1),
@@ -209,14 +210,16 @@ def model_config(model: dict[str, Any], seed: int = 0) -> ModelConfig:
             name=str(model["name"]),
             path=str(model.get("path") or ""),
             think_open=model["think_open"],
-            think_end=tuple(model["think_end"]),
+            think_end=_texts(model["think_end"], "model.think_end"),
             think_close=model["think_close"],
             cap_close=model["cap_close"],
             cap_close_newline=bool(model.get("cap_close_newline", True)),
             extension=model.get("extension", "Wait"),
             extension_tokenization=tokenization,
-            max_answer_tokens=int(model.get("max_answer_tokens", 512)),
-            answer_stop=tuple(model.get("answer_stop") or ()),
+            max_answer_tokens=_integer(
+                model, "max_answer_tokens", 1, default=512, name="model.max_answer_tokens"
+            ),
+            answer_stop=_texts(model["answer_stop"], "model.answer_stop") if model.get("answer_stop") else (),
             system_prompt=model.get("system_prompt"),
             tokenizer=model.get("tokenizer"),
             chat_template_kwargs=dict(model.get("chat_template_kwargs") or {}),
@@ -224,9 +227,8 @@ def model_config(model: dict[str, Any], seed: int = 0) -> ModelConfig:
         )
     except KeyError as error:
         raise ConfigError(f"model profile {model.get('name')!r} lacks the key {error.args[0]!r}") from error
-    return ModelConfig(
-        profile=profile, path=_text(model.get("path")), train_seed=int(model.get("train_seed", seed))
-    )
+    train_seed = _integer(model, "train_seed", default=seed, name="model.train_seed")
+    return ModelConfig(profile=profile, path=_text(model.get("path")), train_seed=train_seed)
 
 
 def task_config(task: dict[str, Any]) -> TaskConfig:
@@ -241,8 +243,8 @@ def task_config(task: dict[str, Any]) -> TaskConfig:
     return TaskConfig(
         name=str(task["name"]),
         source=str(source),
-        size=_integer(task, "size", minimum=1) if source == "generated" else 0,
-        seed=int(task.get("seed") or 0),
+        size=_integer(task, "size", minimum=1, name="task.size") if source == "generated" else 0,
+        seed=_integer(task, "seed", default=0, name="task.seed"),
         lm_eval_task=_text(task.get("lm_eval_task")),
         data_file=_text(task.get("data_file")),
         instruction=_text(task.get("instruction")),
@@ -256,7 +258,7 @@ def grid(budget: dict[str, Any]) -> Grid:
         return Grid(
             caps=_integers(budget["caps"], "budget.caps"),
             waits=_integers(budget["waits"], "budget.waits"),
-            min_thinking=int(budget.get("min_thinking") or 0),
+            min_thinking=_integer(budget, "min_thinking", default=0, name="budget.min_thinking"),
         )
     except ValueError as error:
         raise ConfigError(str(error)) from error
@@ -282,13 +284,18 @@ def sampling(values: dict[str, Any]) -> Sampling:
 
 
 def engine_config(engine: dict[str, Any]) -> EngineConfig:
-    """The engine section: its backend, and its other keys as the backend's options.
+    """The engine section: its backend (one of BACKENDS), and its other keys as the backend's options;
+    `max_model_len`, when set, a positive integer.
 
     Data parallelism is refused for the in-process engine: vLLM does not support it there (it may hang).
     """
     options = {key: value for key, value in engine.items() if key != "backend"}
-    backend = str(engine.get("backend"))
-    size = int(options.get("data_parallel_size") or 1)
+    backend = engine.get("backend")
+    if backend not in BACKENDS:
+        raise ConfigError(f"engine.backend must be one of {', '.join(sorted(BACKENDS))}, got {backend!r}")
+    if options.get("max_model_len") is not None:
+        _integer(options, "max_model_len", minimum=1, name="engine.max_model_len")
+    size = _integer(options, "data_parallel_size", minimum=1, default=1, name="engine.data_parallel_size")
     if backend == "vllm" and size > 1:
         raise ConfigError(
             f"engine.data_parallel_size={size} is not supported by the in-process vLLM engine; "
@@ -296,7 +303,7 @@ def engine_config(engine: dict[str, Any]) -> EngineConfig:
             f"(SLURM: -m hydra/launcher=slurm), or serve the model with `vllm serve "
             f"--data-parallel-size {size}` and use engine=openai"
         )
-    return EngineConfig(backend=backend, options=MappingProxyType(options))
+    return EngineConfig(backend=str(backend), options=MappingProxyType(options))
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -353,6 +360,17 @@ def _as_list(value: Any, name: str, of: str) -> list[Any]:
     return value
 
 
+def _texts(value: Any, name: str, ids: bool = False) -> tuple[str, ...]:
+    """A non-empty list of non-empty strings (a single one stands for a list of one; with `ids`, integers
+    too, as a data file's problem ids may be); ConfigError naming `name` otherwise."""
+    of = "strings or integers" if ids else "strings"
+    items = _as_list(value, name, of)
+    kinds = (str, int) if ids else (str,)
+    if any(isinstance(item, bool) or not isinstance(item, kinds) or item == "" for item in items):
+        raise ConfigError(f"{name} must be a non-empty list of {of}, got {value!r}")
+    return tuple(str(item) for item in items)
+
+
 def _integers(value: Any, name: str) -> tuple[int, ...]:
     """A non-empty list of integers (a single number stands for a list of one); ConfigError if not."""
     try:
@@ -361,18 +379,36 @@ def _integers(value: Any, name: str) -> tuple[int, ...]:
         raise ConfigError(f"{name} must be a non-empty list of integers, got {value!r}") from None
 
 
-def _integer(section: dict[str, Any], key: str, minimum: int | None = None) -> int:
-    """An integer key of a section; ConfigError when it is not one or below `minimum`."""
+def _integer(
+    section: dict[str, Any],
+    key: str,
+    minimum: int | None = None,
+    default: int | None = None,
+    name: str | None = None,
+) -> int:
+    """An integer key of a section (unset or null: `default`, when one is given); ConfigError naming it
+    (`name`, e.g. "model.train_seed"; else `key`) when it is not one or below `minimum`."""
     value = section.get(key)
+    if value is None and default is not None:
+        return default
+    name = name or key
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ConfigError(f"{key} must be an integer, got {value!r}")
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
     try:
         number = int(value)
     except ValueError:
-        raise ConfigError(f"{key} must be an integer, got {value!r}") from None
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
     if minimum is not None and number < minimum:
-        raise ConfigError(f"{key} must be at least {minimum}, got {value}")
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return number
+
+
+def _section(config: dict[str, Any], key: str) -> dict[str, Any]:
+    """A section of the config (`model:`, `budget:`, ...); ConfigError when it is not a mapping of keys."""
+    value = config[key]
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a section of keys (conf/{key}/), got {value!r}")
+    return value
 
 
 def _number(section: dict[str, Any], key: str, default: float) -> float:

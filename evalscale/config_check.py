@@ -39,8 +39,10 @@ NULL_DEFAULT_KINDS: dict[str, type] = {"limit": int, "problems": list}
 # Keys read when set but absent from conf/ (adding them there would change every run's config hash):
 # `+KEY=VALUE` adds them.
 OPTIONAL_KINDS: dict[str, type] = {"budget.control_range": list, "model.step_end": str}
-# List keys that also take one scalar (the sweep reads `budget.caps=512` as [512]).
-SCALAR_AS_LIST = ("budget.caps", "budget.waits")
+# Keys set by default that also take null (`task.data_file=null`: a task of your own, not the node's file).
+NULLABLE = ("task.data_file",)
+# List keys that also take one scalar (the sweep reads `budget.caps=512` as [512], `problems=p0` as [p0]).
+SCALAR_AS_LIST = ("budget.caps", "budget.waits", "problems", "model.think_end", "model.answer_stop")
 KIND_NAMES: dict[type, str] = {
     bool: "true or false",
     int: "an integer",
@@ -171,6 +173,8 @@ class _Checker:
             return  # Hydra checks its own keys
         if isinstance(value, str) and "${" in value:
             return  # an interpolation: checked when the config resolves
+        if value is None and key in NULLABLE:
+            return
         expected = (NULL_DEFAULT_KINDS | OPTIONAL_KINDS).get(key) if current is None else type(current)
         if expected is not None and not _fits(value, current, expected, key):
             element = (
@@ -221,7 +225,7 @@ def _fits(value: Any, current: Any, expected: type, key: str) -> bool:
         kinds = {type(item) for item in current or ()}
         element = kinds.pop() if len(kinds) == 1 else None
         if not isinstance(value, list):
-            return key in SCALAR_AS_LIST and element is not None and _fits(value, None, element, key)
+            return key in SCALAR_AS_LIST and (element is None or _fits(value, None, element, key))
         return element is None or all(_fits(item, None, element, key) for item in value)
     return isinstance(value, expected)
 

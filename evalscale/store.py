@@ -11,9 +11,11 @@ Layout of a run directory::
     prompt_hashes.jsonl  one line per prompt sent (per problem; per problem and point for a method that
                          builds a prompt per point): the sha256 of its ids (manifest.write_prompt_hashes)
 
-The record kinds are the dataclasses of records.py; this module owns their
-serialisation: one JSON object per line, fields in declaration order
-(`encode`, `iter_records`). Every file is plain JSONL
+The record kinds are the dataclasses of records.py, which turns them into JSON
+objects and back (`to_json_dict`, `from_json_dict`: fields in declaration
+order); this module writes and reads them as lines, one object each
+(`encode`, `JsonlAppender`, `iter_records`), and replaces whole files
+atomically (`replace_atomically`). Every file is plain JSONL
 (`pandas.read_json(path, lines=True)`, `jq`); `iter_jsonl` streams one record
 at a time. Each line is written whole and flushed at once, so a crash leaves
 at most one torn last line; readers drop it (and the next append starts on a
@@ -30,10 +32,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from evalscale.config import generation_config
 from evalscale.records import CellRecord, Problem, Result, Trajectory, cell_key, from_json_dict, to_json_dict
 
 R = TypeVar("R")
@@ -138,6 +142,50 @@ class JsonlAppender:
         self._file.close()
 
 
+def replace_atomically(path: Path, lines: Iterable[str]) -> None:
+    """Write `lines` to a temporary file beside `path`, synced to disk, then rename it over `path`, so a
+    reader or a crash at any point finds the old file or the new one, whole.
+
+    The temporary file, `.NAME.PID.RANDOM.tmp`, is created as `open` creates files (the umask decides
+    its mode) and removed when writing fails; those that killed processes left are removed first.
+    """
+    remove_stale_temporaries(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.writelines(lines)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete the temporary files of `replace_atomically` that a killed process left beside `path`; those
+    of a live process (one writing beside this one) stay. Returns the deleted files."""
+    removed = []
+    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            temporary.unlink(missing_ok=True)
+            removed.append(temporary)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs now (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def drop_torn_tail(path: Path) -> bool:
     """Cut a partial last line (left by a crash) so appends start on a fresh line; True if one was cut.
 
@@ -240,8 +288,9 @@ class RunStore:
     """One run directory opened for generation: what is stored, and appenders for more.
 
     Opening an existing directory resumes it: the manifest's config hash must
-    match (else StoreError names the difference), stored generations are
-    replayed instead of regenerated, and stored cells are never written twice.
+    match (else StoreError names the first difference in the hashed part of
+    the configs, `generation_config`), stored generations are replayed instead
+    of regenerated, and stored cells are never written twice.
 
     Memory follows the work in flight, not the run: opening reads the keys of
     the stored cells and problems, never a generation. The first request for
@@ -259,9 +308,11 @@ class RunStore:
         if path.exists():
             stored = read_manifest(run_dir)
             if stored.get("config_hash") != manifest["config_hash"]:
+                old, new = (
+                    generation_config(config) for config in (stored.get("config", {}), manifest["config"])
+                )
                 raise StoreError(
-                    f"{run_dir} holds a run with a different config "
-                    f"({describe_difference(stored.get('config', {}), manifest['config'])}); "
+                    f"{run_dir} holds a run with a different config ({describe_difference(old, new)}); "
                     "use another run_dir or restore the config"
                 )
             manifest = {**stored, "status": "running", "expected_cells": manifest["expected_cells"]}
@@ -280,10 +331,10 @@ class RunStore:
         self._trajectory_keys: frozenset[str] | None = None
 
     def write_manifest(self) -> None:
-        """Write the manifest atomically (temp file, then rename)."""
-        temporary = self.run_dir / (MANIFEST + ".tmp")
-        temporary.write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        temporary.replace(self.run_dir / MANIFEST)
+        """Write the manifest atomically (`replace_atomically`)."""
+        replace_atomically(
+            self.run_dir / MANIFEST, [json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n"]
+        )
 
     def add_problem(self, problem: Problem) -> None:
         """Store a problem of the run once."""
@@ -329,7 +380,8 @@ class RunStore:
         self._stored_generations.close()
 
 
-def _cell_key_of(record: dict[str, Any]) -> str:
+def stored_cell_key(record: Mapping[str, Any]) -> str:
+    """The key of a cell record as read from cells.jsonl (its condition, when it has one, included)."""
     return cell_key(*(record[field] for field in CELL_KEY_FIELDS), record.get(CELL_CONDITION))
 
 
@@ -350,7 +402,7 @@ def _cell_key_of_line(path: Path, number: int, line: bytes) -> str:
     are written), so the answer text is not parsed."""
     head = CELL_HEAD.match(line)
     if head is None:
-        return _cell_key_of(_parse(path, number, line))
+        return stored_cell_key(_parse(path, number, line))
     problem_id, sample, cap, waits, condition = head.groups()
     return cell_key(
         json.loads(problem_id),

@@ -1,11 +1,13 @@
 """A sweep from start to end: plan, generate into the run directory, then grade and report.
 
 `run_sweep` is what `evalscale sweep` runs for each Hydra job, on the config
-that `evalscale.config.load_config` read. Everything that can be wrong with
-the input is found there and by `make_plan` before an engine loads, and
-reported in one sentence with exit code 2;
+that `evalscale.config.load_config` read. Bad input is one sentence and exit
+code 2: a bad config or data, found there and by `make_plan` before an engine
+loads; a run dir that holds another config's run, found when it opens (before
+an engine loads too); a damaged stored record, found when it is read, which
+may be mid-run. An engine or server that fails is one sentence and exit 1.
 `generate` drives the engine over the cells not stored yet, so running the
-same command again resumes an interrupted run.
+same command again resumes an interrupted or failed run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from evalscale.tasks import TaskError
 
 
 def run_sweep(config: SweepConfig) -> int:
-    """Plan, generate, grade and report one sweep; returns the exit code (2: bad input, nothing loaded)."""
+    """Plan, generate, grade and report one sweep; returns the exit code (2: a config, data or run dir
+    that cannot run; 1: the engine or server failed; 130: interrupted)."""
     try:
         plan = make_plan(config)
     except (ConfigError, TaskError, StoreError) as error:
@@ -39,16 +42,21 @@ def run_sweep(config: SweepConfig) -> int:
     with sweep_console(log, verbose=config.run.verbose) as console:
         try:
             status = generate(plan, console=console)
+            if status != "complete":
+                print(
+                    f"evalscale: {status}; run the same command again to resume {plan.run_dir}", file=console
+                )
+                return 130 if status == "interrupted" else 1
+            run = config.run
+            grade_and_report(
+                plan.run_dir, grade=run.grade, report=run.report, progress=run.progress, console=console
+            )
         except BackendError as error:  # the engine or server could not even start
             print(f"\nevalscale sweep: {error} (engine output: {log})", file=console)
             return 1
-        if status != "complete":
-            print(f"evalscale: {status}; run the same command again to resume {plan.run_dir}", file=console)
-            return 130 if status == "interrupted" else 1
-        run = config.run
-        grade_and_report(
-            plan.run_dir, grade=run.grade, report=run.report, progress=run.progress, console=console
-        )
+        except StoreError as error:  # the run dir holds another config's run, or a damaged record
+            print(f"evalscale sweep: {error}", file=console)
+            return 2
     return 0
 
 
@@ -78,19 +86,33 @@ def generate(
     runs); otherwise one is built from the config and closed at the end.
     The sweep's own lines go to `console` (stderr by default). `live` refreshes
     the report during the run; by default one every `live_report_minutes`.
+    StoreError (the run dir holds another config's run, or a damaged record)
+    and BackendError from starting the engine are raised; once the run dir is
+    open, anything raised leaves its manifest "partial", never "running".
     """
+    store = RunStore(plan.run_dir, make_manifest(plan))
+    try:
+        status = _generate_open_cells(plan, store, backend, console or sys.stderr, live)
+    except BaseException:  # what is stored stays; the caller says why the run stopped
+        store.finish("partial")
+        raise
+    store.finish("complete" if status == "complete" else "partial")
+    return status
+
+
+def _generate_open_cells(
+    plan: SweepPlan, store: RunStore, backend: Backend | None, console: TextIO, live: LiveReport | None
+) -> str:
+    """`generate` in the opened run dir: the cells not stored yet, by `backend` or one started here."""
     from evalscale.runner import SweepRunner
 
-    console = console or sys.stderr
     run = plan.config.run
-    store = RunStore(plan.run_dir, make_manifest(plan))
     for problem in plan.problems:
         store.add_problem(problem)
     write_prompt_hashes(plan.run_dir, plan.sent_prompts())
     open_cells = sum(1 for key in plan.cell_keys() if key not in store.cell_keys)
     if open_cells == 0:
         print("generate: every cell is stored already; nothing to generate", file=console)
-        store.finish("complete")
         return "complete"
     owned = backend is None
     if backend is None:
@@ -103,16 +125,13 @@ def generate(
     try:
         stats = runner.run(plan.machines(store.cell_keys), total_cells=open_cells)
     except KeyboardInterrupt:
-        store.finish("partial")
         return "interrupted"
     except BackendError as error:
-        store.finish("partial")
         print(f"evalscale sweep: {error}", file=console)
         return "failed"
     finally:
         if owned:
             backend.close()
-    store.finish("complete")
     if not runner.show_progress:  # else the progress bar's last state says it
         print(
             f"generate: {stats.cells_written} cells, {stats.generated_tokens:,} tokens in "

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from engine import REPO
+from engine import REPO, raw_config
 
 from evalscale.commands import sweep
+from evalscale.config import hash_config
 from evalscale.config_check import check_arguments
 
 
@@ -30,6 +32,7 @@ def evalscale(*args: str) -> subprocess.CompletedProcess[str]:
         (("shard=2/2",), "shard '2/2': need 0 <= i < n"),
         (("task=aime24", "data_dir=/nonexistent"), "/nonexistent/aime24.jsonl"),
         (("+engine.data_parallel_size=2",), "split the problems over 2 jobs with shard=0/2,...,1/2"),
+        (("engine.backend=vlm",), "engine.backend must be one of openai, vllm, got 'vlm'"),
     ],
 )
 def test_sweep_config_errors_exit_2_with_one_sentence(args: tuple[str, ...], message: str) -> None:
@@ -86,6 +89,7 @@ def test_good_overrides_pass_the_check() -> None:
             "+engine.data_parallel_size=2",  # engine options pass through to the backend
             "+model.chat_template_kwargs.enable_thinking=false",
             "+limit=4",
+            "problems=p0",  # one id reads as [p0]
             "sampling.temperature=1",  # an integer where a number is expected
             "run_dir=runs/${task.name}",
             "hydra/launcher=local",
@@ -135,6 +139,17 @@ def test_a_corrupt_manifest_is_one_sentence(command: str, tmp_path: Path) -> Non
         "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_run_dir_of_another_config_is_one_sentence_and_left_alone(tmp_path: Path) -> None:
+    stored = raw_config("samples=2", "limit=3")
+    manifest = json.dumps({"config": stored, "config_hash": hash_config(stored), "status": "complete"})
+    (tmp_path / "manifest.json").write_text(manifest, encoding="utf-8")
+    result = evalscale("sweep", f"run_dir={tmp_path}", "limit=1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("evalscale sweep:")]
+    assert len(lines) == 1 and f"{tmp_path} holds a run with a different config (samples: 2 -> 1)" in lines[0]
+    assert (tmp_path / "manifest.json").read_text(encoding="utf-8") == manifest
 
 
 def test_unknown_command_lists_the_commands() -> None:

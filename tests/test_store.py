@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,3 +229,39 @@ def test_the_fields_the_fast_paths_read_lead_their_records() -> None:
         field = store.LEADING_FIELDS[type(record)]
         assert dataclasses.fields(record)[0].name == field
         assert store.encode(record).startswith(f'{{"{field}": ')
+
+
+def test_a_run_of_another_config_is_told_by_a_key_that_decides_the_generations(tmp_path: Path) -> None:
+    RunStore(tmp_path, {**MANIFEST, "config": {"limit": 5, "samples": 1}}).finish("complete")
+    stored = (tmp_path / store.MANIFEST).read_bytes()
+    other = {**MANIFEST, "config_hash": "other", "config": {"limit": 3, "samples": 2}}
+    with pytest.raises(StoreError, match=r"holds a run with a different config \(samples: 1 -> 2\);"):
+        RunStore(tmp_path, other)  # limit differs first, but it decides no generation
+    assert (tmp_path / store.MANIFEST).read_bytes() == stored
+
+
+def test_a_file_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "verdicts.jsonl"
+    store.replace_atomically(path, ["old\n"])
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    assert path.read_text() == "old\n" and path.stat().st_mode == plain.stat().st_mode, (
+        "created as open() does"
+    )
+
+    def failing() -> Iterator[str]:
+        yield "new\n"
+        raise RuntimeError("the writer died")
+
+    with pytest.raises(RuntimeError):
+        store.replace_atomically(path, failing())
+    assert path.read_text() == "old\n" and not list(tmp_path.glob("*.tmp"))
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    killed = tmp_path / f".verdicts.jsonl.{dead.stdout.strip()}.abc.tmp"  # a killed writer's
+    running = tmp_path / f".verdicts.jsonl.{os.getpid()}.def.tmp"  # a live writer's
+    for temporary in (killed, running):
+        temporary.write_text("part")
+    store.replace_atomically(path, ["new\n"])
+    assert path.read_text() == "new\n" and not killed.exists() and running.exists()

@@ -193,3 +193,22 @@ def test_aime_rows_in_the_hub_layout_load_like_the_local_file(tmp_path: Path) ->
         ("2024-I-1", "First?", "204", "integer"),
         ("2024-II-14", "Second?", "55", "integer"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("node", "sentence"),
+    [
+        ("source: web\n", "task 'broken': unknown source 'web'"),
+        ("", "task 'broken': unknown source None"),
+        ("- letter_count\n", "a task node is a mapping of keys (name, source, ...), got ['letter_count']"),
+        ("name: [unclosed\n", "cannot read it (while parsing a flow sequence"),
+    ],
+)
+def test_a_task_node_that_cannot_be_read_is_one_sentence(
+    node: str, sentence: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "broken.yaml").write_text(node)
+    monkeypatch.setattr("evalscale.commands.tasks.TASK_CONF_DIR", tmp_path)
+    assert tasks_main([]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"evalscale tasks: {tmp_path / 'broken.yaml'}: {sentence}")

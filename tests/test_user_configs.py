@@ -12,6 +12,7 @@ from engine import sweep_config
 from evalscale.config import ConfigError
 from evalscale.config_check import check_arguments
 from evalscale.plan import make_plan
+from evalscale.tasks import TaskError
 
 # The README's examples ("Your own configs"), with the folders filled in by the test.
 MODEL_PROFILE = """\
@@ -84,9 +85,12 @@ def test_include_path_alone_adds_an_lm_eval_task_to_a_shipped_node(user_folders:
         "task.name=my_sums",
         "task.lm_eval_task=my_sums",
         f"task.include_path={tasks}",
+        "task.data_file=null",
     )
     check_arguments(list(overrides))
     assert [p.gold for p in make_plan(sweep_config(*overrides)).problems] == ["5", "8"]
+    with pytest.raises(TaskError, match=f"task 'my_sums' names no data_file to read from data_dir={tasks}; "):
+        make_plan(sweep_config(*overrides, f"data_dir={tasks}"))  # not MATH-500's file, nor .../None
 
 
 def test_sampling_recommended_without_a_preset_is_one_sentence(tmp_path: Path) -> None:

@@ -21,10 +21,17 @@ import pandas as pd
 
 from evalscale.analysis import labels
 from evalscale.analysis.votes import vote_keys
-from evalscale.records import Verdict, cell_key, from_json_dict, to_json_dict
-from evalscale.store import CELLS, VERDICTS, iter_jsonl, iter_run_dirs, read_manifest
+from evalscale.records import Verdict, to_json_dict
+from evalscale.store import (
+    CELLS,
+    VERDICTS,
+    iter_jsonl,
+    iter_records,
+    iter_run_dirs,
+    read_manifest,
+    stored_cell_key,
+)
 
-KEY_COLUMNS = ["problem_id", "sample", "cap", "waits"]
 CELL_COLUMNS = [
     "problem_id",
     "sample",
@@ -97,7 +104,7 @@ def default_grader() -> Grader:
 
     def grade(run_dir: Path) -> Iterator[Verdict]:
         grade_run(run_dir)
-        return (from_json_dict(Verdict, record) for record in iter_jsonl(run_dir / VERDICTS))
+        return iter_records(run_dir / VERDICTS, Verdict)
 
     return grade
 
@@ -139,10 +146,7 @@ def _load_run(run_dir: Path, grader: Grader | None) -> tuple[RunInfo, pd.DataFra
     if missing:
         raise AnalysisError(f"{run_dir}: manifest.json lacks {', '.join(missing)}")
     cells = _columns(
-        (
-            {**OPTIONAL_CELL_FIELDS, **r, "key": cell_key(*(r[c] for c in KEY_COLUMNS), r.get("condition"))}
-            for r in iter_jsonl(run_dir / CELLS)
-        ),
+        ({**OPTIONAL_CELL_FIELDS, **r, "key": stored_cell_key(r)} for r in iter_jsonl(run_dir / CELLS)),
         ["key", *CELL_COLUMNS],
     )
     cells["condition"] = cells["condition"].fillna("")  # "" where a cell has none (budget forcing)

@@ -37,8 +37,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalscale.records import cell_key
-from evalscale.store import CELLS, PROBLEMS, TRAJECTORIES, VERDICTS, iter_jsonl
+from evalscale.store import CELLS, PROBLEMS, TRAJECTORIES, VERDICTS, iter_jsonl, stored_cell_key
 
 Decode = Callable[[Sequence[int]], str]
 CellIds = Callable[[Mapping[str, Any]], Sequence[int] | None]  # a stored cell -> its prompt or thinking ids
@@ -160,8 +159,7 @@ def iter_export_rows(
         for cell in iter_jsonl(run_dir / CELLS):
             problem = problems.get(cell["problem_id"], {})
             question = problem.get("question")
-            condition = cell.get("condition")
-            key = cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"], condition)
+            key = stored_cell_key(cell)
             verdict = verdicts.get(key, {})
             cut = int(cell["thinking_tokens"])
             rebuilt = thinking_ids(cell) if thinking_ids else None
@@ -177,7 +175,7 @@ def iter_export_rows(
                 "sample": cell["sample"],
                 "cap": cell["cap"],
                 "waits": cell["waits"],
-                "condition": condition,
+                "condition": cell.get("condition"),
                 "question": question,
                 "gold": problem.get("gold"),
                 "prompt_text": prompts.text(cell, question),

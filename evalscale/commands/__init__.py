@@ -1,9 +1,11 @@
 """The `evalscale` subcommands, one module each, and the argument handling they share.
 
-Each command module has a `USAGE` line and `main(argv) -> exit code`, and
-reads its arguments as `ARG... key=value...`. Bad input (an unknown option, a
-missing run directory, a run that cannot be analysed) is one line on stderr,
-`evalscale COMMAND: what is wrong`, and exit code 2.
+Each command module has `main(argv) -> exit code`. All but `sweep` also have a
+`USAGE` line and read their arguments as `ARG... key=value...` (`run_command`);
+`sweep` is a Hydra app that takes Hydra's overrides, checked first by
+config_check (commands/sweep.py). Bad input (an unknown option, a missing run
+directory, a run that cannot be analysed) is one line on stderr, `evalscale
+COMMAND: what is wrong`, and exit code 2.
 """
 
 from __future__ import annotations

@@ -23,9 +23,8 @@ from evalscale.commands import UsageError, run_command, run_dirs_and_options
 from evalscale.config import ConfigError
 from evalscale.grading.runs import grade_run
 from evalscale.manifest import prompt_hash, prompt_name, read_prompt_hashes
-from evalscale.records import cell_key
 from evalscale.replay import RunReplay
-from evalscale.store import CELLS, VERDICTS, StoreError, iter_jsonl, iter_run_dirs
+from evalscale.store import CELLS, VERDICTS, StoreError, iter_jsonl, iter_run_dirs, stored_cell_key
 
 USAGE = "usage: evalscale export RUN_DIR [RUN_DIR...] [out=DIR]  (default: RUN_DIR/export)"
 
@@ -93,11 +92,6 @@ def export_run(run_dir: Path, out: Path | None = None, console: TextIO | None = 
             file=console,
         )
     return written
-
-
-def stored_cell_key(cell: Mapping[str, Any]) -> str:
-    """The key of a cell as read from cells.jsonl (its condition, when it has one, included)."""
-    return cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"], cell.get("condition"))
 
 
 def ungraded_cells(run_dir: Path) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
+import yaml
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from evalscale.commands import UsageError, run_command, split_arguments
 from evalscale.config import ConfigError, task_config
@@ -17,8 +18,9 @@ USAGE = "usage: evalscale tasks [data_dir=PATH]"
 
 
 def main(argv: list[str]) -> int:
-    """Print one row per `conf/task/*.yaml`; exit 1 if a task cannot be loaded, 2 on bad arguments."""
-    return run_command("tasks", USAGE, argv, _list_tasks)
+    """Print one row per `conf/task/*.yaml`; exit 1 if a task cannot be loaded, 2 on bad arguments or a
+    task node that cannot be read."""
+    return run_command("tasks", USAGE, argv, _list_tasks, handled=(TaskError,))
 
 
 def _list_tasks(argv: list[str]) -> int:
@@ -45,10 +47,16 @@ def _list_tasks(argv: list[str]) -> int:
 
 
 def task_configs() -> list[TaskConfig]:
-    """The task group nodes under conf/task/, sorted by file name."""
+    """The task group nodes under conf/task/, sorted by file name; TaskError (one sentence) for a node
+    that cannot be read."""
     tasks = []
     for path in sorted(TASK_CONF_DIR.glob("*.yaml")):
-        node: Any = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        try:
+            node = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        except (yaml.YAMLError, OmegaConfBaseException) as error:
+            raise TaskError(f"{path}: cannot read it ({' '.join(str(error).split())})") from error
+        if not isinstance(node, dict):
+            raise TaskError(f"{path}: a task node is a mapping of keys (name, source, ...), got {node!r}")
         try:
             tasks.append(task_config({"name": path.stem, **node}))
         except ConfigError as error:

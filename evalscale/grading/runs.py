@@ -25,8 +25,17 @@ from tqdm import tqdm
 from evalscale.grading import DEFAULT_TIMEOUT, Grade, Kind, extract, fast_compare, judge
 from evalscale.grading.crosscheck import cross_check, require_checker
 from evalscale.grading.limits import shared_pool
-from evalscale.records import CellRecord, Problem, Verdict, from_json_dict
-from evalscale.store import CELLS, PROBLEMS, VERDICTS, StoreError, encode, iter_jsonl, read_manifest
+from evalscale.records import CellRecord, Problem, Verdict
+from evalscale.store import (
+    CELLS,
+    PROBLEMS,
+    VERDICTS,
+    StoreError,
+    encode,
+    iter_records,
+    read_manifest,
+    replace_atomically,
+)
 
 DEFAULT_WORKERS = len(os.sched_getaffinity(0))  # the cores this process may use (SLURM, cgroups)
 KIND_OF: dict[str, Kind] = {"integer": "math", "math": "math", "choice": "choice"}
@@ -48,7 +57,7 @@ def grade_run(
     progress: bool = False,
     second_checker: str = "",
 ) -> GradeSummary:
-    """Grade every cell of a run directory and rewrite its verdicts.jsonl (read it with `iter_jsonl`).
+    """Grade every cell of a run directory and rewrite its verdicts.jsonl (read it with `iter_records`).
 
     Cells are streamed: each answer is extracted as its line is read and put
     in a temporary spool file (key, extraction), so memory holds the distinct
@@ -58,12 +67,10 @@ def grade_run(
     if second_checker:
         require_checker(second_checker)
     read_manifest(run_dir)
-    remove_stale_temporaries(run_dir / VERDICTS)
-    problems = {p.id: p for p in (from_json_dict(Problem, r) for r in iter_jsonl(run_dir / PROBLEMS))}
+    problems = {p.id: p for p in iter_records(run_dir / PROBLEMS, Problem)}
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=run_dir) as spool:
         pending: set[tuple[str, str, Kind]] = set()
-        for record in iter_jsonl(run_dir / CELLS):
-            cell = from_json_dict(CellRecord, record)
+        for cell in iter_records(run_dir / CELLS, CellRecord):
             problem = problems.get(cell.problem_id)
             if problem is None:
                 raise StoreError(
@@ -89,8 +96,8 @@ def grade_run(
 
 def _cross_check_run(run_dir: Path, problems: dict[str, Problem], workers: int, timeout: float) -> None:
     """Cross-check a graded run with math-verify (an audit mode: it holds the run's cells in memory)."""
-    cells = [from_json_dict(CellRecord, r) for r in iter_jsonl(run_dir / CELLS)]
-    verdicts = [from_json_dict(Verdict, r) for r in iter_jsonl(run_dir / VERDICTS)]
+    cells = list(iter_records(run_dir / CELLS, CellRecord))
+    verdicts = list(iter_records(run_dir / VERDICTS, Verdict))
     cross_check(run_dir, cells, problems, dict(KIND_OF), verdicts, workers, timeout)
 
 
@@ -123,51 +130,18 @@ def _judge_all(
         return dict(zip(pending, bar, strict=True))
 
 
-def _temporary_prefix(path: Path, pid: int) -> str:
-    """The name start of a temporary verdicts file written by process `pid` (its pid marks it as its own)."""
-    return f".{path.name}.{pid}."
-
-
-def remove_stale_temporaries(path: Path) -> list[Path]:
-    """Delete temporary verdict files that a killed grading process left beside `path`; those of a live
-    process (a grading running beside this one) stay. Returns the deleted files."""
-    removed = []
-    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            temporary.unlink(missing_ok=True)
-            removed.append(temporary)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this id runs now (on this machine)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _write_verdicts(path: Path, verdicts: Iterable[Verdict]) -> GradeSummary:
-    """Write verdicts to a temporary file in the same folder, then rename it over `path`; their summary."""
+    """Write verdicts over `path` atomically (`replace_atomically`); their summary."""
     cells, correct, failures = 0, 0, Counter[str]()
-    prefix = _temporary_prefix(path, os.getpid())
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            for verdict in verdicts:
-                stream.write(encode(verdict))
-                cells += 1
-                correct += verdict.correct
-                if not verdict.correct:
-                    failures[verdict.reason] += 1
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+
+    def lines() -> Iterator[str]:
+        nonlocal cells, correct
+        for verdict in verdicts:
+            yield encode(verdict)
+            cells += 1
+            correct += verdict.correct
+            if not verdict.correct:
+                failures[verdict.reason] += 1
+
+    replace_atomically(path, lines())
     return GradeSummary(cells, correct, failures)

@@ -1,7 +1,8 @@
 """Benchmarks read through lm-eval's TaskManager from the task YAMLs under `tasks/` (and a user's folder).
 
 A task node (`conf/task/*.yaml` with `source: lm_eval`) names the lm-eval task (`lm_eval_task`),
-the local file that replaces the hub dataset when `data_dir` is set (`data_file`), an
+the local file that replaces the hub dataset when `data_dir` is set (`data_file`; a node without
+one refuses `data_dir`), an
 optional `instruction` appended to every question after a blank line, and optionally a folder of
 the user's own lm-eval task YAMLs (`include_path`), indexed beside the shipped ones. s1 shows AIME and MATH500
 bare (no instruction), which is the default; set e.g. `instruction: "Put your final answer within
@@ -94,7 +95,7 @@ def lm_eval_config(task: TaskConfig) -> dict[str, Any]:
 
 def local_data_overrides(task: TaskConfig, config: dict[str, Any], data_dir: str) -> dict[str, Any]:
     """lm-eval config overrides that read the task's test split from `data_dir`/`data_file` (JSONL)."""
-    path = Path(data_dir).expanduser() / str(task.data_file)
+    path = local_data_file(task, data_dir)
     if not path.is_file():
         raise TaskError(f"task {task.name!r}: data file {path} not found (data_dir={data_dir})")
     return {
@@ -104,10 +105,21 @@ def local_data_overrides(task: TaskConfig, config: dict[str, Any], data_dir: str
     }
 
 
+def local_data_file(task: TaskConfig, data_dir: str) -> Path:
+    """`data_dir`/`data_file`: the task's local file; TaskError when the node names no data_file (the
+    task would read another task's file, or none)."""
+    if task.data_file is None:
+        raise TaskError(
+            f"task {task.name!r} names no data_file to read from data_dir={data_dir}; set "
+            "task.data_file=FILE, or leave data_dir unset to read the dataset its lm-eval task names"
+        )
+    return Path(data_dir).expanduser() / task.data_file
+
+
 def data_source(task: TaskConfig, data_dir: str | None) -> str:
     """Where the task's problems come from: the local file, or the hub dataset id (and config)."""
     if data_dir:
-        return str(Path(data_dir).expanduser().resolve() / str(task.data_file))
+        return str(local_data_file(task, data_dir).resolve())
     config = lm_eval_config(task)
     subset = f" ({config['dataset_name']})" if config.get("dataset_name") else ""
     return f"hf:{config['dataset_path']}{subset}"
