@@ -8,9 +8,11 @@ spends, beside sequential scaling), native_against_forcing.csv (when
 native_cap and budget forcing runs meet), scaling.png/.pdf, the analyses of
 `report_analyses` (overthinking, answer flips, censoring, thinking lengths,
 samples needed: their CSVs and flips.png), and report.md showing them
-together. Series are named by
-the config values that set them apart (analysis.labels), by their config's
-`label`, or by the caller's names (`labels=` on the command line).
+together. Outputs written only when they have content (OPTIONAL_OUTPUTS) are
+removed first, so a report into an earlier report's folder leaves none stale.
+Series are named by the config values that set them apart (analysis.labels),
+by their config's `label`, or by the caller's names (`labels=` on the command
+line).
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ from evalscale.analysis import metrics
 from evalscale.analysis.lengths import thinking_quartiles
 from evalscale.analysis.reference import read_reference
 
+OPTIONAL_OUTPUTS = (  # written only when there is something to show: removed first, never left stale
+    "parallel.csv",
+    "token_matched.csv",
+    "parallel.png",
+    "parallel.pdf",
+    "native_against_forcing.csv",
+    "flips.png",
+    "flips.pdf",
+    "samples_needed.csv",
+)
 SUMMARY_SHOWN = {
     "model": "series",
     "task": "task",
@@ -165,6 +177,8 @@ def write_report(
     notes = analysis.warnings(summary, runs) + report_analyses.environment_warnings(runs)
     partial = partial_note(runs)
     out.mkdir(parents=True, exist_ok=True)
+    for name in OPTIONAL_OUTPUTS:  # an earlier report into `out` may have written them
+        (out / name).unlink(missing_ok=True)
     summary.to_csv(out / "summary.csv", index=False)
     scaling.to_csv(out / "metrics.csv", index=False)
     styles = plotting.series_styles(sorted(summary["model"].unique()))

@@ -135,6 +135,21 @@ def test_samples_needed_per_cell_with_the_chosen_half_width(
     assert printed.count("\n|") == 2 + 2  # header, rule and one row per cell
 
 
+def test_a_report_into_an_earlier_reports_folder_leaves_no_stale_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report(tmp_path, overthinking_run(tmp_path, samples=2))
+    out = tmp_path / "report"
+    optional = {"samples_needed.csv", "flips.png", "flips.pdf", "parallel.csv", "token_matched.csv"}
+    assert optional <= {path.name for path in out.iterdir()}
+    capsys.readouterr()
+    single = write_run(tmp_path / "single", lambda p, s, c, w: GOLD, caps=(100,), problems=range(N))
+    text = report(tmp_path, single)
+    assert not optional & {path.name for path in out.iterdir()}
+    assert "samples needed" not in capsys.readouterr().out.lower()
+    assert "Samples needed" not in text and "flips.png" not in text
+
+
 @pytest.mark.parametrize("value", ["abc", "0", "-2", "nan"])
 def test_a_bad_ci_width_exits_2(tmp_path: Path, value: str, capsys: pytest.CaptureFixture[str]) -> None:
     run = overthinking_run(tmp_path)
