@@ -34,7 +34,6 @@ from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 from evalscale.analysis.tables import POINT, SERIES, condition_rank, with_condition
 
 POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
-NO_ANSWER_REASONS = ("no_answer", "ambiguous")  # the grader found no single answer: `extracted` is None
 
 
 def curve_points(cells: pd.DataFrame) -> pd.DataFrame:

@@ -25,8 +25,9 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import binomtest
 
-from evalscale.analysis.curve_steps import NO_ANSWER_REASONS, iter_curves, paired_change
+from evalscale.analysis.curve_steps import iter_curves, paired_change
 from evalscale.analysis.stats import N_BOOT
+from evalscale.analysis.tables import NO_ANSWER_REASONS
 
 PAIR = ["problem_id", "sample"]
 FLIP_COLUMNS = [
