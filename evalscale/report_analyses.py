@@ -136,9 +136,7 @@ def flips_section(cells: pd.DataFrame, out: Path) -> list[str]:
             f"{point_label(row.to_cap, row.to_waits, row.to_condition)}"
             for row in table.itertuples()
         ],
-        ci=[
-            f"{low:+.1f} to {high:+.1f}" for low, high in zip(table["ci_low"], table["ci_high"], strict=True)
-        ],
+        ci=[ci_text(low, high) for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
     )
     return section(
         "Answer flips per step",
@@ -150,9 +148,14 @@ def flips_section(cells: pd.DataFrame, out: Path) -> list[str]:
         "Between consecutive curve points, (problem, sample) pairs whose verdict changed: wrong→right "
         "fixed, right→wrong broken, answer→none lost its extractable answer; net = fixed - broken. McNemar: "
         "exact two-sided test on the changed pairs (exact with one sample per problem, optimistic with "
-        "several); Δ acc: accuracy change in points with a 95% paired bootstrap CI over problems "
-        "(flips.csv, [PDF](flips.pdf))." + _classes_note(cells),
+        "several); Δ acc: accuracy change in points with a 95% paired bootstrap CI over problems ('-': "
+        "the two points share no problems) (flips.csv, [PDF](flips.pdf))." + _classes_note(cells),
     )
+
+
+def ci_text(low: float, high: float) -> str:
+    """A CI as "+1.2 to +3.4" (never "-0.0"), or "-" when it is missing (no shared problems)."""
+    return "-" if pd.isna(low) or pd.isna(high) else f"{low:+z.1f} to {high:+z.1f}"
 
 
 def censoring_section(cells: pd.DataFrame, out: Path) -> list[str]:
