@@ -132,8 +132,8 @@ def flips_section(cells: pd.DataFrame, out: Path) -> list[str]:
     plotting.save_figure(plot_flips(table), out, "flips")
     shown = table.assign(
         step_label=[
-            f"{point_label(row.from_cap, row.from_waits, row.from_condition)} → "
-            f"{point_label(row.to_cap, row.to_waits, row.to_condition)}"
+            f"{point_label(row.from_cap, row.from_waits, row.from_condition, row.method)} → "
+            f"{point_label(row.to_cap, row.to_waits, row.to_condition, row.method)}"
             for row in table.itertuples()
         ],
         ci=[ci_text(low, high) for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],

@@ -30,8 +30,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from evalscale.analysis.methods import STEPPED
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 from evalscale.analysis.tables import POINT, SERIES, condition_rank, with_condition
+from evalscale.methods import DEFAULT_METHOD
 
 POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
 
@@ -65,6 +67,12 @@ def iter_curves(cells: pd.DataFrame) -> Iterator[tuple[str, str, list[pd.DataFra
             [groups[tuple(point)] for point in steps[POINT_FIELDS].itertuples(index=False)],
             steps,
         )
+
+
+def series_method(cells: pd.DataFrame) -> str:
+    """The method of one series' cells (their `method` column, as `runs.load_runs` gives it; budget forcing
+    for cells without one)."""
+    return str(cells["method"].iloc[0]) if "method" in cells and len(cells) else DEFAULT_METHOD
 
 
 def problem_accuracy(cells: pd.DataFrame) -> pd.Series:
@@ -103,14 +111,16 @@ def paired_change(
     return PairedChange(len(diffs), float(diffs.mean()) if len(diffs) else math.nan, low, high)
 
 
-def point_label(cap: int, waits: int, condition: str | None = None) -> str:
-    """A curve point in words: "cap 512", "cap 8192 + 2 Waits", "short prompt" (a prompt class; an empty
-    or missing one, NaN as read back from a CSV, names none), "no thinking" (NoThinking's cap 0; budget
-    forcing's caps are positive)."""
+def point_label(cap: int, waits: int, condition: str | None = None, method: str = DEFAULT_METHOD) -> str:
+    """A curve point in words: "cap 512", "cap 8192 + 2 Waits", "16 steps" (step-conditional control, whose
+    `cap` holds the instructed steps), "short prompt" (a prompt class; an empty or missing one, NaN as read
+    back from a CSV, names none), "no thinking" (NoThinking's cap 0; budget forcing's caps are positive)."""
     if condition and isinstance(condition, str):
         return f"{condition} prompt"
     if not cap and not waits:
         return "no thinking"
+    if method in STEPPED:
+        return f"{cap} steps"
     if not waits:
         return f"cap {cap}"
     return f"cap {cap} + {waits} Wait{'s' if waits > 1 else ''}"

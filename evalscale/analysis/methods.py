@@ -26,18 +26,13 @@ import numpy as np
 import pandas as pd
 
 from evalscale.analysis import metrics
-from evalscale.analysis.runs import Runs
+from evalscale.analysis.runs import Runs, method_name
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 from evalscale.analysis.tables import SERIES, majority_correct, vote_sizes
 from evalscale.methods import DEFAULT_METHOD, MethodConfig
 
 CAPPED = ("tcc", "tcc_bf", "rejection_sampling", "native_cap")
 STEPPED = ("scc", "scc_bf")
-
-
-def method_name(node: dict[str, Any]) -> str:
-    """The method a run's method node names (an empty node: budget forcing)."""
-    return str(node.get("name") or DEFAULT_METHOD)
 
 
 def table3_row(points: pd.DataFrame, node: dict[str, Any]) -> dict[str, Any]:

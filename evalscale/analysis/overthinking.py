@@ -23,7 +23,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from evalscale.analysis.curve_steps import iter_curves, paired_change, point_accuracy, point_label
+from evalscale.analysis.curve_steps import (
+    iter_curves,
+    paired_change,
+    point_accuracy,
+    point_label,
+    series_method,
+)
 from evalscale.analysis.stats import N_BOOT
 
 End = Literal["last", "lowest"]
@@ -32,6 +38,7 @@ DECIMALS = 9  # accuracies (points) equal to this many decimals are equal: 1/3 s
 OVERTHINKING_COLUMNS = [
     "model",
     "task",
+    "method",
     "n_points",
     "peak_cap",
     "peak_waits",
@@ -72,6 +79,7 @@ def overthinking(cells: pd.DataFrame, end: End = "last", n_boot: int = N_BOOT, s
         row: dict[str, Any] = {
             "model": model,
             "task": task,
+            "method": series_method(points[0]),
             "n_points": len(points),
             **_point_columns("peak", steps.iloc[peak], tokens[peak], accuracy[peak]),
         }
@@ -135,4 +143,6 @@ def verdict(row: dict[str, Any] | pd.Series, end: End = "last") -> str:
 
 def _label(row: dict[str, Any] | pd.Series, prefix: str) -> str:
     """The peak's or end's point in words (`curve_steps.point_label`)."""
-    return point_label(row[f"{prefix}_cap"], row[f"{prefix}_waits"], row.get(f"{prefix}_condition"))
+    return point_label(
+        row[f"{prefix}_cap"], row[f"{prefix}_waits"], row.get(f"{prefix}_condition"), row["method"]
+    )
