@@ -24,15 +24,14 @@ for ccc exactly when its Control is 100%: short < plain < long in tokens).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pandas as pd
 
+from evalscale.analysis import stats
 from evalscale.analysis.methods import STEPPED
-from evalscale.analysis.stats import N_BOOT, bootstrap_ci
-from evalscale.analysis.tables import POINT, SERIES, condition_rank, with_condition
+from evalscale.analysis.stats import N_BOOT, PairedChange
+from evalscale.analysis.tables import POINT, SERIES, condition_rank, control_kind, with_condition
 from evalscale.methods import DEFAULT_METHOD
 
 POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
@@ -45,11 +44,9 @@ def curve_points(cells: pd.DataFrame) -> pd.DataFrame:
     Grid cells (waits > 0 below the series' largest cap) are left out.
     """
     points = with_condition(cells)[POINT].drop_duplicates()
-    largest = points.groupby(SERIES)["cap"].transform("max")
-    points = points[(points["waits"] == 0) | (points["cap"] == largest)]
-    points = points.assign(rank=condition_rank(points["condition"]))
+    points = points.assign(control=control_kind(points), rank=condition_rank(points["condition"]))
+    points = points[points["control"] != "grid"]
     points = points.sort_values([*SERIES, "waits", "cap", "rank", "condition"]).reset_index(drop=True)
-    points["control"] = points["waits"].map(lambda waits: "cap" if waits == 0 else "wait")
     points["position"] = points.groupby(SERIES).cumcount()
     return points[[*POINT, "control", "position"]]
 
@@ -85,30 +82,12 @@ def point_accuracy(cells: pd.DataFrame) -> float:
     return float(problem_accuracy(cells).mean())
 
 
-@dataclass(frozen=True)
-class PairedChange:
-    """Accuracy after minus before (points) over the problems present at both, with a 95% bootstrap CI."""
-
-    n_problems: int
-    change: float
-    ci_low: float
-    ci_high: float
-
-
 def paired_change(
     before: pd.DataFrame, after: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0
 ) -> PairedChange:
-    """The paired change in accuracy between the cells of two points, resampling problems.
-
-    Per problem the difference of its accuracies at the two points; the CI
-    is `stats.bootstrap_ci` of their mean (the same draws of problems for both
-    points, so it is paired). Problems missing at either point are left out.
-    """
-    a, b = problem_accuracy(before), problem_accuracy(after)
-    shared = a.index.intersection(b.index).sort_values()
-    diffs = (b[shared] - a[shared]).to_numpy(dtype=float)
-    low, high = bootstrap_ci(diffs, n_boot, seed)
-    return PairedChange(len(diffs), float(diffs.mean()) if len(diffs) else math.nan, low, high)
+    """The paired change in accuracy between the cells of two points (`stats.paired_change` of their
+    problems' accuracies): problems missing at either point are left out."""
+    return stats.paired_change(problem_accuracy(before), problem_accuracy(after), n_boot, seed)
 
 
 def point_label(cap: int, waits: int, condition: str | None = None, method: str = DEFAULT_METHOD) -> str:

@@ -117,7 +117,7 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
             }
         )
     summary = pd.DataFrame(rows)
-    summary["control"] = _control_kind(summary)
+    summary["control"] = control_kind(summary)
     return summary[SUMMARY_COLUMNS]
 
 
@@ -139,8 +139,9 @@ def _accuracy_columns(per_problem: pd.Series, n_boot: int, seed: int) -> dict[st
     return {"n_problems": len(per_problem), "accuracy": per_problem.mean(), "ci_low": low, "ci_high": high}
 
 
-def _control_kind(summary: pd.DataFrame) -> pd.Series:
-    """ "cap" for waits = 0, "wait" for waits > 0 at the series' largest cap, else "grid"."""
+def control_kind(summary: pd.DataFrame) -> pd.Series:
+    """Per row of points (model, task, cap, waits): "cap" for waits = 0, "wait" for waits > 0 at the series'
+    largest cap, else "grid" (off the curve)."""
     largest = summary.groupby(SERIES)["cap"].transform("max")
     kind = np.where(summary["waits"] == 0, "cap", np.where(summary["cap"] == largest, "wait", "grid"))
     return pd.Series(kind, index=summary.index)
