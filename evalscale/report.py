@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -81,16 +81,29 @@ METRICS_SHOWN = {
 }
 
 
-def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
-    """A table as Markdown with the given columns renamed, numbers to one decimal.
+def markdown_table(
+    table: pd.DataFrame,
+    columns: Mapping[str, str],
+    formats: Mapping[str, str] | None = None,
+    constant: Sequence[str] = (),
+    drop_empty: bool = True,
+) -> str:
+    """A table as Markdown with the given columns renamed, integers whole, other numbers to one decimal
+    (or as `formats` says per column, e.g. {"mcnemar_p": ".2g"}); a missing value or "" shows as "-".
 
     A column with no value at all (pass@k with one sample per problem; the prompt class, "", of a method
-    without classes) is left out; a single missing value shows as "-".
+    without classes) is left out, unless `drop_empty` is False (a section whose note explains its "-");
+    the `constant` columns are left out when they hold one value (or none): the series and task of a
+    report of one series.
     """
-    shown = table[[c for c in columns if c in table.columns]]
-    shown = shown.mask(shown.astype(object).eq("")).dropna(axis="columns", how="all")
-    shown = shown.astype(object).where(shown.notna(), None).rename(columns=columns)
-    return shown.to_markdown(index=False, floatfmt=".1f", missingval="-")
+    kept = [c for c in columns if c in table.columns and not (c in constant and table[c].nunique() <= 1)]
+    shown = table[kept].astype(object)
+    shown = shown.mask(shown.eq("") | shown.isna())
+    if drop_empty:
+        shown = shown.dropna(axis="columns", how="all")
+    floatfmt = [(formats or {}).get(column, ".1f") for column in shown.columns]
+    shown = shown.where(shown.notna(), None).rename(columns=dict(columns))
+    return shown.to_markdown(index=False, floatfmt=floatfmt, missingval="-")
 
 
 def reference_metrics(reference: pd.DataFrame) -> pd.DataFrame:
