@@ -22,10 +22,9 @@ from evalscale import analysis, plotting
 from evalscale.analysis import labels, metrics
 from evalscale.analysis.runs import Grader
 from evalscale.analysis.stats import N_BOOT, paired_change, percentile_ci, resample_counts
-from evalscale.analysis.tables import condition_rank, with_condition
+from evalscale.analysis.tables import POINT_FIELDS, condition_rank, with_condition
 from evalscale.report import markdown_table
 
-POINT_FIELDS = ["cap", "waits", "condition"]  # a point within a series (analysis.tables.POINT)
 PAIR = ["problem_id", "sample", *POINT_FIELDS]
 DELTA_SHOWN = {
     "cap": "cap",

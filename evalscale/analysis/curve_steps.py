@@ -31,10 +31,15 @@ import pandas as pd
 from evalscale.analysis import stats
 from evalscale.analysis.methods import STEPPED
 from evalscale.analysis.stats import N_BOOT, PairedChange
-from evalscale.analysis.tables import POINT, SERIES, condition_rank, control_kind, with_condition
+from evalscale.analysis.tables import (
+    POINT,
+    POINT_FIELDS,
+    SERIES,
+    condition_rank,
+    control_kind,
+    with_condition,
+)
 from evalscale.methods import DEFAULT_METHOD
-
-POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
 
 
 def curve_points(cells: pd.DataFrame) -> pd.DataFrame:

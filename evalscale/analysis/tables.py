@@ -16,10 +16,11 @@ from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 from evalscale.methods import DEFAULT_METHOD
 
-CELL = ["model", "task", "cap", "waits"]
-# A cell of any method: its prompt class too (class-conditional control; NO_CONDITION for every other method).
-POINT = [*CELL, "condition"]
 SERIES = ["model", "task"]
+CELL = [*SERIES, "cap", "waits"]
+POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
+# A cell of any method: its prompt class too (class-conditional control; NO_CONDITION for every other method).
+POINT = [*SERIES, *POINT_FIELDS]
 NO_CONDITION = ""  # the `condition` of a cell without a prompt class, in every table (records leave it out)
 # Class-conditional control's prompt classes in the order of the thinking they ask for (methods.CCC_SENTENCES)
 CONDITION_ORDER = ("short", "plain", "long")
