@@ -5,7 +5,8 @@ A row holds the cell's problem, sample, cap and Waits, its prompt class
 gold, the prompt and thinking as text, the thinking's token ids and count, the
 answer, rejection sampling's draws (`tries`; null elsewhere), the grader's
 extracted answer, verdict (`correct`) and reason (EXPORT_COLUMNS). Rows follow
-cells.jsonl's order.
+cells.jsonl's order; a cell key stored more than once gives one row, from its
+last copy (as `analysis.load_runs` reads it).
 
 Texts that need the model's tokenizer come from callables the caller passes:
 `decode` (token ids → text, special tokens kept: `PromptBuilder.decode`),
@@ -21,9 +22,10 @@ earlier ids). Without them, `prompt_text` and `thinking_ids` are null and
 that hold the whole trajectory, null for cells cut shorter. Cells without a
 verdict have null verdict columns.
 
-Memory: cells are streamed; the problems, the verdicts (key → verdict), the
-byte offset of each trajectory and each distinct prompt's text are held; rows
-are written in chunks.
+Memory: cells are streamed (twice: first for the line of each key's last
+copy); the problems, the verdicts (key → verdict), each cell key's last line,
+the byte offset of each trajectory and each distinct prompt's text are held;
+rows are written in chunks.
 """
 
 from __future__ import annotations
@@ -155,13 +157,16 @@ def iter_export_rows(
     problems = {record["id"]: record for record in iter_jsonl(run_dir / PROBLEMS)}
     verdicts = {record["key"]: record for record in iter_jsonl(run_dir / VERDICTS)}  # a re-grade wins
     prompts = _PromptTexts(decode, prompt_ids, cell_prompt_ids)
+    last = {_key(cell): number for number, cell in enumerate(iter_jsonl(run_dir / CELLS))}
     trajectories = _Trajectories(run_dir / TRAJECTORIES)
     try:
-        for cell in iter_jsonl(run_dir / CELLS):
+        for number, cell in enumerate(iter_jsonl(run_dir / CELLS)):
+            key = _key(cell)
+            if last[key] != number:  # a later copy of this cell follows: it wins
+                continue
             problem = problems.get(cell["problem_id"], {})
             question = problem.get("question")
             condition = cell.get("condition")
-            key = cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"], condition)
             verdict = verdicts.get(key, {})
             cut = int(cell["thinking_tokens"])
             rebuilt = thinking_ids(cell) if thinking_ids else None
@@ -196,6 +201,11 @@ def iter_export_rows(
             }
     finally:
         trajectories.close()
+
+
+def _key(cell: Mapping[str, Any]) -> str:
+    """A stored cell's key (`records.cell_key`)."""
+    return cell_key(cell["problem_id"], cell["sample"], cell["cap"], cell["waits"], cell.get("condition"))
 
 
 @dataclass(frozen=True)
