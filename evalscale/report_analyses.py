@@ -167,10 +167,11 @@ def censoring_section(cells: pd.DataFrame, out: Path) -> list[str]:
     return section(
         "Censoring",
         [markdown_table(table, CENSORING_SHOWN, constant=CONSTANT, drop_empty=False)],
-        "cut %: samples whose thinking the cap closed; never ended %: of those, the ones that never ended "
-        "thinking on their own before the cut; no answer %: no extractable answer. acc % (uncensored only): "
+        "cut %: samples whose thinking the cap closed; never ended %: % of all samples cut without ever "
+        "ending thinking on their own; no answer %: no extractable answer. acc % (uncensored only): "
         "accuracy over the samples that ended thinking themselves (their count: uncensored), acc % (cut "
-        "only) over the others. These are conditional accuracies: the samples that finish under a cap are "
+        "only) over the others, both pooled over samples (the other accuracies are means over problems). "
+        "These are conditional accuracies: the samples that finish under a cap are "
         "the ones that needed less thought, so neither is what the model would score without the cap "
         "(censoring.csv)." + _never_fit_note(cells),
     )
