@@ -21,11 +21,10 @@ import pandas as pd
 from evalscale import analysis, plotting
 from evalscale.analysis import labels, metrics
 from evalscale.analysis.runs import Grader
-from evalscale.analysis.stats import N_BOOT, bootstrap_ci, percentile_ci, resample_counts
-from evalscale.analysis.tables import condition_rank, with_condition
+from evalscale.analysis.stats import N_BOOT, paired_change, percentile_ci, resample_counts
+from evalscale.analysis.tables import POINT_FIELDS, condition_rank, with_condition
 from evalscale.report import markdown_table
 
-POINT_FIELDS = ["cap", "waits", "condition"]  # a point within a series (analysis.tables.POINT)
 PAIR = ["problem_id", "sample", *POINT_FIELDS]
 DELTA_SHOWN = {
     "cap": "cap",
@@ -111,8 +110,7 @@ def paired_deltas(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> p
     rows = []
     for (cap, waits, condition), cell in with_condition(cells).groupby(POINT_FIELDS, sort=True):
         per_problem = cell.groupby("problem_id")[["correct_a", "correct_b"]].mean() * 100.0
-        diffs = (per_problem["correct_b"] - per_problem["correct_a"]).to_numpy()
-        low, high = bootstrap_ci(diffs, n_boot, seed)
+        change = paired_change(per_problem["correct_a"], per_problem["correct_b"], n_boot, seed)
         rows.append(
             {
                 "cap": int(cap),
@@ -122,9 +120,9 @@ def paired_deltas(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> p
                 "n_pairs": len(cell),
                 "accuracy_a": per_problem["correct_a"].mean(),
                 "accuracy_b": per_problem["correct_b"].mean(),
-                "diff": diffs.mean(),
-                "ci_low": low,
-                "ci_high": high,
+                "diff": change.change,
+                "ci_low": change.ci_low,
+                "ci_high": change.ci_high,
                 "tokens_a": cell["thinking_tokens_a"].mean(),
                 "tokens_b": cell["thinking_tokens_b"].mean(),
             }

@@ -87,7 +87,8 @@ def generations_line(
 
 def environment_line(manifest_a: Mapping[str, Any], manifest_b: Mapping[str, Any]) -> str:
     """ "Environments: identical (...)" or "Environments differ: ..." with each differing value, the
-    model folders' fingerprints and sessions resumed under another environment included."""
+    model folders' fingerprints and sessions resumed under another environment included; values
+    unknown (a server's versions) are not compared."""
     found = environment.differences(
         {"A": environment.environment_of(manifest_a), "B": environment.environment_of(manifest_b)}
     )
@@ -98,9 +99,14 @@ def environment_line(manifest_a: Mapping[str, Any], manifest_b: Mapping[str, Any
         found += [f"{side} resumed with {phrase}" for phrase in environment.resumed_differences(manifest)]
     if found:
         return "Environments differ: " + "; ".join(found) + "."
-    known = {key: value for key, value in environment.environment_of(manifest_a).items() if value is not None}
-    shown = ", ".join(f"{key} {value}" for key, value in known.items())
-    return f"Environments: identical ({shown})." if shown else "Environments: not recorded."
+    recorded = environment.environment_of(manifest_a)
+    shown = ", ".join(f"{key} {value}" for key, value in recorded.items() if value is not None)
+    if not shown:
+        return "Environments: not recorded."
+    if recorded["backend"] in environment.SERVER_BACKENDS:
+        unknown = "the server's versions and engine settings are unknown to the client"
+        return f"Environments: identical as far as recorded ({shown}; {unknown})."
+    return f"Environments: identical ({shown})."
 
 
 def prompts_line(

@@ -11,6 +11,11 @@ manifest, keeping the first session's and listing a resumed session's under
 `resumed_environments` when they differ. None of this is part of the config
 hash: a run resumed elsewhere stays the same run, and says so.
 
+Against a server (`SERVER_BACKENDS`: engine=openai) the versions, tensor-parallel
+size, attention backend and prefix caching are the server's, which the client
+cannot see: they are recorded as unknown (None), the client's own versions
+under `client_versions`, which runs are not compared on.
+
 `environment_of` reads the comparable values back from a stored manifest
 (older manifests: versions and the engine config only), `differences` lists
 the values that differ between runs, one phrase each.
@@ -39,6 +44,8 @@ ENGINE_FIELDS = (
     "prefix_caching",
     "server",
 )
+SERVER_BACKENDS = frozenset({"openai"})  # backends whose engine runs elsewhere
+SERVER_OWNED = ("tensor_parallel_size", "attention_backend", "prefix_caching")  # unknown to their client
 _BACKEND_IN_INSPECTION = re.compile(r"backend=(\w+)")
 
 
@@ -57,7 +64,9 @@ def collect_environment(
     backend_name: str, engine_options: Mapping[str, Any], reported: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The environment of a sweep session: the versions, then what the engine config sets, overridden
-    by what the started backend `reported` (values it could not read are None and left out)."""
+    by what the started backend `reported` (values it could not read are None and left out). For a
+    server backend the server's versions and SERVER_OWNED values are None, the client's versions kept
+    under `client_versions`."""
     environment: dict[str, Any] = {
         "versions": installed_versions(VERSIONS),
         "backend": backend_name,
@@ -70,6 +79,9 @@ def collect_environment(
         or engine_options.get("attention_backend"),
         "prefix_caching": engine_options.get("enable_prefix_caching"),
     }
+    if backend_name in SERVER_BACKENDS:
+        environment["client_versions"], environment["versions"] = environment["versions"], {}
+        environment.update(dict.fromkeys(SERVER_OWNED))
     environment.update({key: value for key, value in (reported or {}).items() if value is not None})
     return environment
 
@@ -129,6 +141,8 @@ def environment_of(manifest: Mapping[str, Any]) -> dict[str, Any]:
     A manifest without an `environment` (written before evalscale recorded one,
     or a run whose engine never started) gives its `versions` and the engine
     config's dtype, tensor-parallel size and prefix caching; the rest is None.
+    A server backend's versions and SERVER_OWNED values are None whatever was
+    recorded (older manifests recorded the client's there).
     """
     recorded = manifest.get(ENVIRONMENT)
     if recorded is None:
@@ -140,6 +154,8 @@ def environment_of(manifest: Mapping[str, Any]) -> dict[str, Any]:
             "dtype": engine.get("dtype"),
             "prefix_caching": engine.get("enable_prefix_caching"),
         }
+    if recorded.get("backend") in SERVER_BACKENDS:
+        recorded = {**recorded, "versions": {}, **dict.fromkeys(SERVER_OWNED)}
     versions = recorded.get("versions") or {}
     return {
         **{package: versions.get(package) for package in VERSIONS},

@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 from evalscale.analysis.reference import for_task
-from evalscale.analysis.tables import with_condition
+from evalscale.analysis.tables import POINT, with_condition
 
 # Embedding fonts in PDFs runs fontTools' subsetter, which logs dozens of lines at INFO (the level a
 # sweep's logging shows): keep it to warnings.
@@ -281,7 +281,7 @@ def plot_scaling(
         for (model, task), points in curve.groupby(["model", "task"]):
             style = styles[str(model)]
             if lengths is not None:
-                on_curve = with_condition(points).merge(with_condition(lengths), on=LENGTH_KEYS)
+                on_curve = with_condition(points).merge(with_condition(lengths), on=POINT)
                 _draw_lengths(axes[str(task)], on_curve, style)
             _draw_method_points(axes[str(task)], points, style)
         matched = {task: for_task(reference, task) for task in tasks}
@@ -296,7 +296,6 @@ def plot_scaling(
     return figure
 
 
-LENGTH_KEYS = ["model", "task", "cap", "waits", "condition"]  # a point of any method (analysis.tables.POINT)
 LENGTH_BAR = {"linewidth": 3.0, "alpha": 0.3, "capstyle": "butt"}
 
 

@@ -132,10 +132,6 @@ class RunReplay:
         reader = GenerationReader(Path(run_dir) / GENERATIONS)
         return cls(stored_plan(run_dir), reader.get, reader)
 
-    def prompt_ids(self, problem_id: str) -> list[int]:
-        """The prompt ids of a problem, as the run built them (KeyError for a problem it lacks)."""
-        return self.plan.prompts[problem_id]
-
     def cell_prompt_ids(self, cell: Mapping[str, Any]) -> list[int] | None:
         """The prompt ids a stored cell's requests started from: its problem's (budget forcing), or its
         problem's at its point (another method: the question with the point's sentence, NoThinking's

@@ -8,16 +8,18 @@ spends, beside sequential scaling), native_against_forcing.csv (when
 native_cap and budget forcing runs meet), scaling.png/.pdf, the analyses of
 `report_analyses` (overthinking, answer flips, censoring, thinking lengths,
 samples needed: their CSVs and flips.png), and report.md showing them
-together. Series are named by
-the config values that set them apart (analysis.labels), by their config's
-`label`, or by the caller's names (`labels=` on the command line).
+together. Outputs written only when they have content (OPTIONAL_OUTPUTS) are
+removed first, so a report into an earlier report's folder leaves none stale.
+Series are named by the config values that set them apart (analysis.labels),
+by their config's `label`, or by the caller's names (`labels=` on the command
+line).
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +30,16 @@ from evalscale.analysis import metrics
 from evalscale.analysis.lengths import thinking_quartiles
 from evalscale.analysis.reference import read_reference
 
+OPTIONAL_OUTPUTS = (  # written only when there is something to show: removed first, never left stale
+    "parallel.csv",
+    "token_matched.csv",
+    "parallel.png",
+    "parallel.pdf",
+    "native_against_forcing.csv",
+    "flips.png",
+    "flips.pdf",
+    "samples_needed.csv",
+)
 SUMMARY_SHOWN = {
     "model": "series",
     "task": "task",
@@ -69,16 +81,29 @@ METRICS_SHOWN = {
 }
 
 
-def markdown_table(table: pd.DataFrame, columns: dict[str, str]) -> str:
-    """A table as Markdown with the given columns renamed, numbers to one decimal.
+def markdown_table(
+    table: pd.DataFrame,
+    columns: Mapping[str, str],
+    formats: Mapping[str, str] | None = None,
+    constant: Sequence[str] = (),
+    drop_empty: bool = True,
+) -> str:
+    """A table as Markdown with the given columns renamed, integers whole, other numbers to one decimal
+    (or as `formats` says per column, e.g. {"mcnemar_p": ".2g"}); a missing value or "" shows as "-".
 
     A column with no value at all (pass@k with one sample per problem; the prompt class, "", of a method
-    without classes) is left out; a single missing value shows as "-".
+    without classes) is left out, unless `drop_empty` is False (a section whose note explains its "-");
+    the `constant` columns are left out when they hold one value (or none): the series and task of a
+    report of one series.
     """
-    shown = table[[c for c in columns if c in table.columns]]
-    shown = shown.mask(shown.astype(object).eq("")).dropna(axis="columns", how="all")
-    shown = shown.astype(object).where(shown.notna(), None).rename(columns=columns)
-    return shown.to_markdown(index=False, floatfmt=".1f", missingval="-")
+    kept = [c for c in columns if c in table.columns and not (c in constant and table[c].nunique() <= 1)]
+    shown = table[kept].astype(object)
+    shown = shown.mask(shown.eq("") | shown.isna())
+    if drop_empty:
+        shown = shown.dropna(axis="columns", how="all")
+    floatfmt = [(formats or {}).get(column, ".1f") for column in shown.columns]
+    shown = shown.where(shown.notna(), None).rename(columns=dict(columns))
+    return shown.to_markdown(index=False, floatfmt=floatfmt, missingval="-")
 
 
 def reference_metrics(reference: pd.DataFrame) -> pd.DataFrame:
@@ -165,6 +190,8 @@ def write_report(
     notes = analysis.warnings(summary, runs) + report_analyses.environment_warnings(runs)
     partial = partial_note(runs)
     out.mkdir(parents=True, exist_ok=True)
+    for name in OPTIONAL_OUTPUTS:  # an earlier report into `out` may have written them
+        (out / name).unlink(missing_ok=True)
     summary.to_csv(out / "summary.csv", index=False)
     scaling.to_csv(out / "metrics.csv", index=False)
     styles = plotting.series_styles(sorted(summary["model"].unique()))

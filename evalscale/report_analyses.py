@@ -29,12 +29,14 @@ from evalscale.analysis.lengths import per_problem_points, thinking_quartiles
 from evalscale.analysis.overthinking import overthinking
 from evalscale.analysis.samples_needed import samples_needed
 from evalscale.analysis.tables import POINT, has_classes
+from evalscale.report import markdown_table
 from evalscale.store import read_manifest
 
 NOTE_WIDTH = 100  # columns of a section's note in report.md
 DEFAULT_CI_WIDTH = 2.0  # the CI half-width (± accuracy points) that samples_needed aims at
 SERIES_SHOWN = {"model": "series", "task": "task"}
 CLASS_SHOWN = {"condition": "class"}  # class-conditional control's prompt class, shown where a run has one
+CONSTANT = [*SERIES_SHOWN, *CLASS_SHOWN]  # columns a section leaves out when they hold one value
 FLIPS_SHOWN = {
     **SERIES_SHOWN,
     "step_label": "step",
@@ -132,27 +134,30 @@ def flips_section(cells: pd.DataFrame, out: Path) -> list[str]:
     plotting.save_figure(plot_flips(table), out, "flips")
     shown = table.assign(
         step_label=[
-            f"{point_label(row.from_cap, row.from_waits, row.from_condition)} → "
-            f"{point_label(row.to_cap, row.to_waits, row.to_condition)}"
+            f"{point_label(row.from_cap, row.from_waits, row.from_condition, row.method)} → "
+            f"{point_label(row.to_cap, row.to_waits, row.to_condition, row.method)}"
             for row in table.itertuples()
         ],
-        ci=[
-            f"{low:+.1f} to {high:+.1f}" for low, high in zip(table["ci_low"], table["ci_high"], strict=True)
-        ],
+        ci=[ci_text(low, high) for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
     )
     return section(
         "Answer flips per step",
         [
-            compact_table(shown, FLIPS_SHOWN, {"mcnemar_p": ".2g"}),
+            markdown_table(shown, FLIPS_SHOWN, {"mcnemar_p": ".2g"}, CONSTANT, drop_empty=False),
             "",
             "![Answers fixed and broken](flips.png)",
         ],
         "Between consecutive curve points, (problem, sample) pairs whose verdict changed: wrong→right "
         "fixed, right→wrong broken, answer→none lost its extractable answer; net = fixed - broken. McNemar: "
         "exact two-sided test on the changed pairs (exact with one sample per problem, optimistic with "
-        "several); Δ acc: accuracy change in points with a 95% paired bootstrap CI over problems "
-        "(flips.csv, [PDF](flips.pdf))." + _classes_note(cells),
+        "several); Δ acc: accuracy change in points with a 95% paired bootstrap CI over problems ('-': "
+        "the two points share no problems) (flips.csv, [PDF](flips.pdf))." + _classes_note(cells),
     )
+
+
+def ci_text(low: float, high: float) -> str:
+    """A CI as "+1.2 to +3.4" (never "-0.0"), or "-" when it is missing (no shared problems)."""
+    return "-" if pd.isna(low) or pd.isna(high) else f"{low:+z.1f} to {high:+z.1f}"
 
 
 def censoring_section(cells: pd.DataFrame, out: Path) -> list[str]:
@@ -161,11 +166,12 @@ def censoring_section(cells: pd.DataFrame, out: Path) -> list[str]:
     table.to_csv(out / "censoring.csv", index=False)
     return section(
         "Censoring",
-        [compact_table(table, CENSORING_SHOWN)],
-        "cut %: samples whose thinking the cap closed; never ended %: of those, the ones that never ended "
-        "thinking on their own before the cut; no answer %: no extractable answer. acc % (uncensored only): "
+        [markdown_table(table, CENSORING_SHOWN, constant=CONSTANT, drop_empty=False)],
+        "cut %: samples whose thinking the cap closed; never ended %: % of all samples cut without ever "
+        "ending thinking on their own; no answer %: no extractable answer. acc % (uncensored only): "
         "accuracy over the samples that ended thinking themselves (their count: uncensored), acc % (cut "
-        "only) over the others. These are conditional accuracies: the samples that finish under a cap are "
+        "only) over the others, both pooled over samples (the other accuracies are means over problems). "
+        "These are conditional accuracies: the samples that finish under a cap are "
         "the ones that needed less thought, so neither is what the model would score without the cap "
         "(censoring.csv)." + _never_fit_note(cells),
     )
@@ -189,7 +195,7 @@ def lengths_section(cells: pd.DataFrame, out: Path) -> list[str]:
     on_curve = quartiles.merge(curve_points(cells)[POINT], on=POINT)
     return section(
         "Thinking lengths",
-        [compact_table(on_curve, LENGTHS_SHOWN)],
+        [markdown_table(on_curve, LENGTHS_SHOWN, constant=CONSTANT, drop_empty=False)],
         "Thinking tokens per sample at each curve point (min, quartiles, max; the scaling plot draws the "
         "25%-75% range as a bar through each point). Every cell: lengths.csv; per problem, its tokens and "
         "accuracy at every curve point: per_problem.csv." + _never_fit_note(cells),
@@ -204,7 +210,7 @@ def samples_needed_section(cells: pd.DataFrame, out: Path, ci_width: float) -> l
     table.to_csv(out / "samples_needed.csv", index=False)
     return section(
         f"Samples needed for a 95% CI of ±{ci_width:g} points",
-        [compact_table(table, SAMPLES_SHOWN, SAMPLES_FORMATS)],
+        [markdown_table(table, SAMPLES_SHOWN, SAMPLES_FORMATS, CONSTANT, drop_empty=False)],
         "± now: the CI half-width of the cell's accuracy from its per-problem variance (between and within "
         "problems); ± floor: the half-width with infinitely many samples per problem. samples/problem: the "
         f"samples (or seeds) per problem that bring it to ±{ci_width:g} ('-': the floor is above it, only "
@@ -217,19 +223,6 @@ def samples_needed_section(cells: pd.DataFrame, out: Path, ci_width: float) -> l
 def section(heading: str, body: Sequence[str], note: str) -> list[str]:
     """A report.md section: its heading, body lines, and a note wrapped at NOTE_WIDTH columns."""
     return [f"## {heading}", "", *body, "", *textwrap.wrap(note, NOTE_WIDTH), ""]
-
-
-def compact_table(table: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> str:
-    """A table as Markdown in the report's style (`report.markdown_table`: the given columns renamed,
-    numbers to one decimal, missing values "-"), with integers kept whole, other number formats per
-    column (`formats`, e.g. {"mcnemar_p": ".2g"}), without the series and task columns when they
-    hold one value each, and without the prompt class when no row has one."""
-    single = [column for column in SERIES_SHOWN if column in table and table[column].nunique() <= 1]
-    single += [column for column in CLASS_SHOWN if column in table and not has_classes(table[column])]
-    kept = [column for column in columns if column in table.columns and column not in single]
-    shown = table[kept].astype(object).where(table[kept].notna(), None)  # ints stay ints, NaN shows "-"
-    floatfmt = [(formats or {}).get(column, ".1f") for column in kept]
-    return shown.rename(columns=columns).to_markdown(index=False, floatfmt=floatfmt, missingval="-")
 
 
 def environment_warnings(runs: analysis.Runs) -> list[str]:

@@ -19,6 +19,7 @@ from evalscale.analysis import (
     votes,
     warnings,
 )
+from evalscale.analysis.censoring import censoring
 from evalscale.analysis.metrics import (
     control,
     control_against_caps,
@@ -30,6 +31,7 @@ from evalscale.analysis.metrics import (
 from evalscale.analysis.tables import majority_correct, vote_sizes
 from evalscale.analysis.votes import vote_key
 from evalscale.records import Verdict
+from evalscale.store import VERDICTS
 
 S1_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "s1"
 FIGURE_1 = S1_DATA / "s1_fig1_budget_forcing_points.csv"
@@ -222,3 +224,16 @@ def test_each_distinct_answer_is_normalised_once_for_all_votes(
     assert list(parallel["k"]) == [1, 2, 4, 1, 2, 4]
     assert sorted(a for a in normalised if isinstance(a, str)) == ["01", "1", "7", "x + 1", "x+1"]
     assert len(normalised) == 6, "no answer (None) is looked at once too"
+
+
+def test_no_answer_counts_ambiguous_answers_as_the_censoring_section_does(tmp_path: Path) -> None:
+    answers = {0: GOLD, 1: None, 2: "1", 3: "2"}
+    run = write_run(tmp_path / "run", lambda p, s, cap, w: answers[p], caps=(100,))
+    verdicts = (run / VERDICTS).read_text()
+    verdicts = verdicts.replace(
+        '"extracted": "1", "reason": "mismatch"', '"extracted": null, "reason": "ambiguous"'
+    )
+    (run / VERDICTS).write_text(verdicts)
+    cells = load_runs([run]).cells
+    assert summarize(cells).iloc[0].no_answer_rate == 50.0
+    assert censoring(cells).iloc[0].no_answer_share == 50.0

@@ -169,3 +169,13 @@ def test_write_export_elsewhere_and_of_an_empty_run(tmp_path: Path) -> None:
     empty = pd.read_parquet(written.parquet)
     assert list(empty.columns) == EXPORT_COLUMNS and len(empty) == 0
     assert written.jsonl.read_text(encoding="utf-8") == ""
+
+
+def test_a_cell_stored_twice_is_one_row_from_its_last_copy(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run")
+    again = {**cell("p0", 2, 0, 2, "cap"), "answer_text": "answer p0 2, stored again"}
+    with (run_dir / CELLS).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(again) + "\n")
+    rows = list(iter_export_rows(run_dir))
+    assert [row["key"] for row in rows] == ["p0|0|8|0", "p1|0|2|0", "p0|0|8|1", "p1|0|8|0", "p0|0|2|0"]
+    assert rows[-1]["answer_text"] == "answer p0 2, stored again"

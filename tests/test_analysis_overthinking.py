@@ -95,3 +95,21 @@ def test_one_row_per_series() -> None:
     table = overthinking(cells, n_boot=200)
     assert list(zip(table["model"], table["task"], strict=True)) == [("b", "t2"), ("m", "t")]
     assert list(table["peak_cap"]) == [200, 400]
+
+
+def test_a_tie_of_thirds_takes_the_smaller_budget_and_drops_zero() -> None:
+    # 3 samples: both points are 1/3 right, 33.33333333333333 and 33.333333333333336 as floats
+    cells = curve_cells({(100, 0): "WWWRWWRRW", (200, 0): "WWWWWWRRR"}, samples=3)
+    row = overthinking(cells, n_boot=200).iloc[0]
+    assert (row["peak_cap"], row["end_cap"]) == (100, 200)
+    assert row["drop"] == 0.0 and math.copysign(1.0, row["drop"]) == 1.0
+    assert "is level with it (drop 0.0, " in row["verdict"] and "-0.0" not in row["verdict"]
+
+
+def test_an_end_that_shares_no_problems_with_the_peak_has_no_drop() -> None:
+    cells = curve_cells({(100, 0): outcomes(9, N), (200, 0): outcomes(3, N)})
+    later = cells["cap"] == 200
+    cells.loc[later, "problem_id"] = "other-" + cells.loc[later, "problem_id"]
+    row = overthinking(cells, n_boot=200).iloc[0]
+    assert row["n_problems"] == 0 and math.isnan(row["drop"]) and not row["significant"]
+    assert row["verdict"].endswith("; the last point (cap 200) shares no problems with it: no paired drop.")

@@ -116,3 +116,15 @@ def test_compare_prints_and_writes_the_drift_check(
     assert "## Drift check" in text and "Per sample: divergence.csv." in text
     table = pd.read_csv(out / "divergence.csv").set_index("trajectory")
     assert table.loc["p0/0", "thinking_position"] == 2 and not table.loc["p1/0", "divergent"]
+
+
+def test_runs_against_one_server_are_identical_only_as_far_as_recorded(tmp_path: Path) -> None:
+    served = {"versions": {}, "client_versions": {"torch": "2.13.0"}, "backend": "openai", "device": "server"}
+    a = run_with(tmp_path / "a", env={**served, "server": "http://a/v1"})
+    same = drift_check(a, run_with(tmp_path / "b", env={**served, "server": "http://a/v1"}))
+    assert same.lines[1] == (
+        "Environments: identical as far as recorded (backend openai, device server, server http://a/v1; "
+        "the server's versions and engine settings are unknown to the client)."
+    )
+    other = drift_check(a, run_with(tmp_path / "c", env={**served, "server": "http://c/v1"}))
+    assert other.lines[1] == "Environments differ: server http://a/v1 (A) vs http://c/v1 (B)."

@@ -79,3 +79,26 @@ def test_the_cpu_is_named_from_cpuinfo(tmp_path: Path) -> None:
     name, count = environment.cpu_device()
     assert name and count >= 1
     assert environment.accelerator_count("no_such_device") is None
+
+
+def test_a_server_backends_versions_and_engine_settings_are_unknown_not_the_clients() -> None:
+    found = collect_environment(
+        "openai", {"dtype": "bfloat16"}, {"device": "server", "server": "http://a/v1"}
+    )
+    assert found["versions"] == {} and "torch" in found["client_versions"]
+    assert [found[key] for key in environment.SERVER_OWNED] == [None, None, None]
+    assert found["dtype"] == "bfloat16"
+    compared = environment_of({"environment": found})
+    assert compared["torch"] is None and compared["tensor_parallel_size"] is None
+    older = {
+        "backend": "openai",
+        "versions": {"vllm": "0.11.0"},
+        "tensor_parallel_size": 1,
+        "server": "http://b/v1",
+    }
+    assert differences({"A": compared, "B": environment_of({"environment": older})}) == [
+        "server http://a/v1 (A) vs http://b/v1 (B)"
+    ]
+    no_environment = {"versions": {"vllm": "0.11.0"}, "config": {"engine": {"backend": "openai"}}}
+    assert environment_of(no_environment)["vllm"] is None
+    assert environment_of(no_environment)["tensor_parallel_size"] is None

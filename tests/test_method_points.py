@@ -12,9 +12,10 @@ import pytest
 from matplotlib.collections import LineCollection
 from test_analysis_helpers import GOLD, write_run
 
-from evalscale import analysis, compare, plotting
+from evalscale import analysis, compare, plotting, report_analyses
 from evalscale.analysis.censoring import censoring
 from evalscale.analysis.curve_steps import curve_points
+from evalscale.analysis.flip_plot import step_labels
 from evalscale.analysis.flips import answer_flips
 from evalscale.analysis.lengths import per_problem_points, thinking_quartiles
 from evalscale.analysis.overthinking import overthinking
@@ -212,3 +213,18 @@ def test_a_nothinking_run_has_one_point_named_so(tmp_path: Path) -> None:
     assert (
         row["n_points"] == 1 and "(no thinking, 0 thinking tokens) at the end of the curve" in row["verdict"]
     )
+
+
+def test_scc_points_are_named_by_their_instructed_steps(tmp_path: Path) -> None:
+    def answer(p: int, s: int, cap: int, w: int) -> str:
+        return GOLD if p < {8: 6, 16: 3}[cap] else "0"  # peak at 8 steps, lower at 16
+
+    run = write_run(tmp_path / "scc", answer, caps=(8, 16), problems=range(10), method="scc", uncapped=True)
+    cells = analysis.load_runs([run]).cells
+    (row,) = overthinking(cells, n_boot=50).to_dict("records")
+    assert row["method"] == "scc" and "peaks at 60.0% (8 steps, " in row["verdict"]
+    assert "the last point (16 steps, " in row["verdict"] and "cap" not in row["verdict"]
+    flips = answer_flips(cells, n_boot=50)
+    assert step_labels(flips) == ["8→16 steps"]
+    section = "\n".join(report_analyses.flips_section(cells, tmp_path))
+    assert "| 8 steps → 16 steps |" in section

@@ -12,6 +12,7 @@ from test_analysis_helpers import GOLD, right_from_cap, write_run
 from evalscale import analysis
 from evalscale.commands import report as report_command
 from evalscale.records import Verdict
+from evalscale.report import markdown_table
 
 REQUIRED = ["model", "task", "cap", "waits", "n_problems", "n_samples", "accuracy", "ci_low", "ci_high"]
 
@@ -130,3 +131,16 @@ def test_report_default_out_is_named_after_the_series(
     monkeypatch.chdir(tmp_path)
     assert report_command.main([str(run)]) == 0
     assert (tmp_path / "reports" / "org_model_v2-letter_count" / "report.md").exists()
+
+
+def test_markdown_tables_format_per_column_and_leave_out_what_holds_nothing() -> None:
+    table = pd.DataFrame(
+        {"model": ["m", "m"], "cap": [8, 16], "p": [0.01234, 1.0], "acc": [50.0, None], "cls": ["", ""]}
+    )
+    columns = {"model": "series", "cap": "cap", "p": "p", "acc": "acc %", "cls": "class"}
+    rows = [line.split("|")[1:-1] for line in markdown_table(table, columns).splitlines()]
+    assert [cell.strip() for cell in rows[0]] == ["series", "cap", "p", "acc %"]
+    assert [cell.strip() for cell in rows[3]] == ["m", "16", "1.0", "-"]
+    kept = markdown_table(table.assign(acc=None), columns, {"p": ".2g"}, ["model", "cls"], drop_empty=False)
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in kept.splitlines()]
+    assert rows[0] == ["cap", "p", "acc %"] and rows[2] == ["8", "0.012", "-"]

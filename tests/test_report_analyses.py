@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_analysis_frames import curve_cells, outcomes
 from test_analysis_helpers import GOLD, write_run
 
-from evalscale import analysis
+from evalscale import analysis, report_analyses
 from evalscale.analysis.samples_needed import samples_needed
 from evalscale.commands import report as report_command
 from evalscale.store import MANIFEST
@@ -135,6 +136,21 @@ def test_samples_needed_per_cell_with_the_chosen_half_width(
     assert printed.count("\n|") == 2 + 2  # header, rule and one row per cell
 
 
+def test_a_report_into_an_earlier_reports_folder_leaves_no_stale_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report(tmp_path, overthinking_run(tmp_path, samples=2))
+    out = tmp_path / "report"
+    optional = {"samples_needed.csv", "flips.png", "flips.pdf", "parallel.csv", "token_matched.csv"}
+    assert optional <= {path.name for path in out.iterdir()}
+    capsys.readouterr()
+    single = write_run(tmp_path / "single", lambda p, s, c, w: GOLD, caps=(100,), problems=range(N))
+    text = report(tmp_path, single)
+    assert not optional & {path.name for path in out.iterdir()}
+    assert "samples needed" not in capsys.readouterr().out.lower()
+    assert "Samples needed" not in text and "flips.png" not in text
+
+
 @pytest.mark.parametrize("value", ["abc", "0", "-2", "nan"])
 def test_a_bad_ci_width_exits_2(tmp_path: Path, value: str, capsys: pytest.CaptureFixture[str]) -> None:
     run = overthinking_run(tmp_path)
@@ -190,3 +206,13 @@ def test_a_run_resumed_under_another_environment_is_flagged(tmp_path: Path) -> N
         "was resumed under another environment (attention_backend CPUAttentionBackendImpl (started)" in text
     )
     assert "vs OTHER (resumed 1))" in text
+
+
+def test_a_flip_between_points_without_shared_problems_shows_no_nan(tmp_path: Path) -> None:
+    cells = curve_cells({(100, 0): outcomes(9, N), (200, 0): outcomes(3, N)})
+    later = cells["cap"] == 200
+    cells.loc[later, "problem_id"] = "other-" + cells.loc[later, "problem_id"]
+    text = "\n".join(report_analyses.flips_section(cells, tmp_path))
+    assert "nan" not in text.lower()
+    assert table_row(text, "cap 100 → cap 200")[-2:] == ["-", "-"]  # Δ acc and its CI
+    assert report_analyses.ci_text(-0.01, 2.0) == "+0.0 to +2.0"

@@ -11,7 +11,7 @@ Definitions (shares in % of a cell's samples):
   least once but were cut during a forced continuation. (A stop below
   `min_thinking`, answered with a forced Wait, does not count as a stop.)
 - `no_answer_share`: the grader extracted no answer (reason `no_answer` or
-  `ambiguous`; `tables.summarize`'s `no_answer_rate` counts `no_answer` only).
+  `ambiguous`: `tables.NO_ANSWER_REASONS`, as `tables.summarize`'s `no_answer_rate`).
 
 Rejection sampling's samples that never fit their cap (`end_reason`
 "never_fit": every draw ran into the cap, no answer was asked for) are
@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evalscale.analysis.curve_steps import NO_ANSWER_REASONS
-from evalscale.analysis.tables import POINT, with_condition
+from evalscale.analysis.tables import NO_ANSWER_REASONS, POINT, with_condition
 
 CENSORED_REASONS = ("cap", "never_fit")  # the cap ended thinking: cut, or rejected in every draw
 CENSORING_COLUMNS = [

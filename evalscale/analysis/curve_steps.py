@@ -24,17 +24,22 @@ for ccc exactly when its Control is 100%: short < plain < long in tokens).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pandas as pd
 
-from evalscale.analysis.stats import N_BOOT, bootstrap_ci
-from evalscale.analysis.tables import POINT, SERIES, condition_rank, with_condition
-
-POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
-NO_ANSWER_REASONS = ("no_answer", "ambiguous")  # the grader found no single answer: `extracted` is None
+from evalscale.analysis import stats
+from evalscale.analysis.methods import STEPPED
+from evalscale.analysis.stats import N_BOOT, PairedChange
+from evalscale.analysis.tables import (
+    POINT,
+    POINT_FIELDS,
+    SERIES,
+    condition_rank,
+    control_kind,
+    with_condition,
+)
+from evalscale.methods import DEFAULT_METHOD
 
 
 def curve_points(cells: pd.DataFrame) -> pd.DataFrame:
@@ -44,11 +49,9 @@ def curve_points(cells: pd.DataFrame) -> pd.DataFrame:
     Grid cells (waits > 0 below the series' largest cap) are left out.
     """
     points = with_condition(cells)[POINT].drop_duplicates()
-    largest = points.groupby(SERIES)["cap"].transform("max")
-    points = points[(points["waits"] == 0) | (points["cap"] == largest)]
-    points = points.assign(rank=condition_rank(points["condition"]))
+    points = points.assign(control=control_kind(points), rank=condition_rank(points["condition"]))
+    points = points[points["control"] != "grid"]
     points = points.sort_values([*SERIES, "waits", "cap", "rank", "condition"]).reset_index(drop=True)
-    points["control"] = points["waits"].map(lambda waits: "cap" if waits == 0 else "wait")
     points["position"] = points.groupby(SERIES).cumcount()
     return points[[*POINT, "control", "position"]]
 
@@ -68,6 +71,12 @@ def iter_curves(cells: pd.DataFrame) -> Iterator[tuple[str, str, list[pd.DataFra
         )
 
 
+def series_method(cells: pd.DataFrame) -> str:
+    """The method of one series' cells (their `method` column, as `runs.load_runs` gives it; budget forcing
+    for cells without one)."""
+    return str(cells["method"].iloc[0]) if "method" in cells and len(cells) else DEFAULT_METHOD
+
+
 def problem_accuracy(cells: pd.DataFrame) -> pd.Series:
     """Accuracy (%) of each problem over its samples, by problem_id (sorted)."""
     return 100.0 * cells.groupby("problem_id", sort=True)["correct"].mean()
@@ -78,40 +87,24 @@ def point_accuracy(cells: pd.DataFrame) -> float:
     return float(problem_accuracy(cells).mean())
 
 
-@dataclass(frozen=True)
-class PairedChange:
-    """Accuracy after minus before (points) over the problems present at both, with a 95% bootstrap CI."""
-
-    n_problems: int
-    change: float
-    ci_low: float
-    ci_high: float
-
-
 def paired_change(
     before: pd.DataFrame, after: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0
 ) -> PairedChange:
-    """The paired change in accuracy between the cells of two points, resampling problems.
-
-    Per problem the difference of its accuracies at the two points; the CI
-    is `stats.bootstrap_ci` of their mean (the same draws of problems for both
-    points, so it is paired). Problems missing at either point are left out.
-    """
-    a, b = problem_accuracy(before), problem_accuracy(after)
-    shared = a.index.intersection(b.index).sort_values()
-    diffs = (b[shared] - a[shared]).to_numpy(dtype=float)
-    low, high = bootstrap_ci(diffs, n_boot, seed)
-    return PairedChange(len(diffs), float(diffs.mean()) if len(diffs) else math.nan, low, high)
+    """The paired change in accuracy between the cells of two points (`stats.paired_change` of their
+    problems' accuracies): problems missing at either point are left out."""
+    return stats.paired_change(problem_accuracy(before), problem_accuracy(after), n_boot, seed)
 
 
-def point_label(cap: int, waits: int, condition: str | None = None) -> str:
-    """A curve point in words: "cap 512", "cap 8192 + 2 Waits", "short prompt" (a prompt class; an empty
-    or missing one, NaN as read back from a CSV, names none), "no thinking" (NoThinking's cap 0; budget
-    forcing's caps are positive)."""
+def point_label(cap: int, waits: int, condition: str | None = None, method: str = DEFAULT_METHOD) -> str:
+    """A curve point in words: "cap 512", "cap 8192 + 2 Waits", "16 steps" (step-conditional control, whose
+    `cap` holds the instructed steps), "short prompt" (a prompt class; an empty or missing one, NaN as read
+    back from a CSV, names none), "no thinking" (NoThinking's cap 0; budget forcing's caps are positive)."""
     if condition and isinstance(condition, str):
         return f"{condition} prompt"
     if not cap and not waits:
         return "no thinking"
+    if method in STEPPED:
+        return f"{cap} steps"
     if not waits:
         return f"cap {cap}"
     return f"cap {cap} + {waits} Wait{'s' if waits > 1 else ''}"

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from evalscale.analysis.methods import STEPPED
 from evalscale.plotting import COLUMN_WIDTH, PANEL_HEIGHT, PANEL_WIDTH, paper_style
 
 FIXED_COLOR = "#009E73"  # Okabe-Ito bluish green
@@ -21,12 +22,12 @@ BAR_WIDTH = 0.38
 
 
 def step_labels(flips: pd.DataFrame) -> list[str]:
-    """Tick labels of the steps: "512→1024" for a cap step, "+1W" for a Wait step, "short→plain" for a
-    step between prompt classes."""
+    """Tick labels of the steps: "512→1024" for a cap step ("8→16 steps" for step-conditional control),
+    "+1W" for a Wait step, "short→plain" for a step between prompt classes."""
     labels = {
         "wait": lambda row: f"+{row.to_waits}W",
         "class": lambda row: f"{row.from_condition}→{row.to_condition}",
-        "cap": lambda row: f"{row.from_cap}→{row.to_cap}",
+        "cap": lambda row: f"{row.from_cap}→{row.to_cap}" + (" steps" if row.method in STEPPED else ""),
     }
     return [labels[row.kind](row) for row in flips.itertuples()]
 

@@ -25,13 +25,15 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import binomtest
 
-from evalscale.analysis.curve_steps import NO_ANSWER_REASONS, iter_curves, paired_change
+from evalscale.analysis.curve_steps import iter_curves, paired_change, series_method
 from evalscale.analysis.stats import N_BOOT
+from evalscale.analysis.tables import NO_ANSWER_REASONS
 
 PAIR = ["problem_id", "sample"]
 FLIP_COLUMNS = [
     "model",
     "task",
+    "method",
     "step",
     "kind",
     "from_cap",
@@ -63,10 +65,11 @@ def answer_flips(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd
     cap, no Waits), "wait" (one more Wait at the largest cap) or "class" (the
     next prompt class of class-conditional control); `net` is
     wrong → right minus right → wrong; `accuracy_change` (points) is over the
-    `n_problems` problems present at both points.
+    `n_problems` problems present at both points; `method` is the series' (`curve_steps.series_method`).
     """
     rows = []
     for model, task, points, steps in iter_curves(cells):
+        method = series_method(points[0])
         for step in range(1, len(points)):
             before, after = points[step - 1], points[step]
             columns = [*PAIR, "correct", "reason"]
@@ -81,6 +84,7 @@ def answer_flips(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd
                 {
                     "model": model,
                     "task": task,
+                    "method": method,
                     "step": step,
                     "kind": step_kind(origin, target),
                     "from_cap": int(origin["cap"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evalscale.analysis.curve_steps import curve_points
-from evalscale.analysis.tables import POINT, SERIES, condition_rank, with_condition
+from evalscale.analysis.tables import POINT, POINT_FIELDS, SERIES, condition_rank, with_condition
 
 QUARTILE_COLUMNS = [
     *POINT,
@@ -59,13 +59,12 @@ def per_problem_points(cells: pd.DataFrame) -> pd.DataFrame:
     cells = with_condition(cells)
     points = curve_points(cells)
     on_curve = cells.merge(points[POINT], on=POINT)
-    fields = ["cap", "waits", "condition"]
-    by_problem = on_curve.groupby([*SERIES, "problem_id", *fields], sort=True)
+    by_problem = on_curve.groupby([*SERIES, "problem_id", *POINT_FIELDS], sort=True)
     values = pd.DataFrame(
         {"tokens": by_problem["thinking_tokens"].mean(), "accuracy": 100.0 * by_problem["correct"].mean()}
     )
-    wide = values.unstack(fields)
-    order = points[fields].drop_duplicates().assign(rank=condition_rank(points["condition"]))
+    wide = values.unstack(POINT_FIELDS)
+    order = points[POINT_FIELDS].drop_duplicates().assign(rank=condition_rank(points["condition"]))
     order = order.sort_values(["waits", "cap", "rank", "condition"])  # each series' budget order, merged
     columns = [
         (kind, cap, waits, condition)

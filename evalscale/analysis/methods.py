@@ -26,18 +26,13 @@ import numpy as np
 import pandas as pd
 
 from evalscale.analysis import metrics
-from evalscale.analysis.runs import Runs
-from evalscale.analysis.stats import N_BOOT, bootstrap_ci
+from evalscale.analysis.runs import Runs, method_name
+from evalscale.analysis.stats import N_BOOT, bootstrap_ci, paired_change
 from evalscale.analysis.tables import SERIES, majority_correct, vote_sizes
 from evalscale.methods import DEFAULT_METHOD, MethodConfig
 
 CAPPED = ("tcc", "tcc_bf", "rejection_sampling", "native_cap")
 STEPPED = ("scc", "scc_bf")
-
-
-def method_name(node: dict[str, Any]) -> str:
-    """The method a run's method node names (an empty node: budget forcing)."""
-    return str(node.get("name") or DEFAULT_METHOD)
 
 
 def table3_row(points: pd.DataFrame, node: dict[str, Any]) -> dict[str, Any]:
@@ -220,8 +215,7 @@ def _paired_rows(
     rows = []
     for cap, pair in pairs.groupby("cap", sort=True):
         per_problem = pair.groupby("problem_id")[["correct_n", "correct_f"]].mean() * 100.0
-        diffs = (per_problem["correct_n"] - per_problem["correct_f"]).to_numpy()
-        low, high = bootstrap_ci(diffs, n_boot, seed)
+        change = paired_change(per_problem["correct_f"], per_problem["correct_n"], n_boot, seed)
         same = (pair["thinking_tokens_n"] == pair["thinking_tokens_f"]) & (pair["vote_n"] == pair["vote_f"])
         rows.append(
             {
@@ -232,9 +226,9 @@ def _paired_rows(
                 "n_pairs": len(pair),
                 "accuracy_native": per_problem["correct_n"].mean(),
                 "accuracy_forcing": per_problem["correct_f"].mean(),
-                "diff": diffs.mean(),
-                "ci_low": low,
-                "ci_high": high,
+                "diff": change.change,
+                "ci_low": change.ci_low,
+                "ci_high": change.ci_high,
                 "tokens_native": pair["thinking_tokens_n"].mean(),
                 "tokens_forcing": pair["thinking_tokens_f"].mean(),
                 "same_share": 100.0 * same.mean(),

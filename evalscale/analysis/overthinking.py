@@ -1,11 +1,13 @@
 """Overthinking: where each scaling curve peaks, and whether accuracy falls significantly after the peak.
 
 The peak is the first curve point (in budget order, see `curve_steps`) with
-the highest accuracy. It is compared with one later point, the end: the last
-point of the curve (the largest budget; default) or the lowest point after the
-peak. The drop is peak minus end, in accuracy points (positive: accuracy
-fell), over the problems present at both, with a 95% paired bootstrap CI over
-problems; the fall is significant when the CI lies above 0.
+the highest accuracy (accuracies equal to DECIMALS decimals tie). It is
+compared with one later point, the end: the last point of the curve (the
+largest budget; default) or the lowest point after the peak. The drop is peak
+minus end, in accuracy points (positive: accuracy fell), over the problems
+present at both, with a 95% paired bootstrap CI over problems; the fall is
+significant when the CI lies above 0. When the two points share no problems
+there is no drop (NaN, and the verdict says so).
 
 The peak is picked from the data, so a curve that is flat in truth still
 shows a small drop after its highest point; the CI does not account for that
@@ -21,14 +23,22 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from evalscale.analysis.curve_steps import iter_curves, paired_change, point_accuracy, point_label
+from evalscale.analysis.curve_steps import (
+    iter_curves,
+    paired_change,
+    point_accuracy,
+    point_label,
+    series_method,
+)
 from evalscale.analysis.stats import N_BOOT
 
 End = Literal["last", "lowest"]
+DECIMALS = 9  # accuracies (points) equal to this many decimals are equal: 1/3 sums differ in the last bit
 
 OVERTHINKING_COLUMNS = [
     "model",
     "task",
+    "method",
     "n_points",
     "peak_cap",
     "peak_waits",
@@ -64,10 +74,12 @@ def overthinking(cells: pd.DataFrame, end: End = "last", n_boot: int = N_BOOT, s
     for model, task, points, steps in iter_curves(cells):
         accuracy = np.array([point_accuracy(point) for point in points])
         tokens = [float(point["thinking_tokens"].mean()) for point in points]
-        peak = int(np.argmax(accuracy))  # the first of equal highest points: the smallest budget
+        ranked = np.round(accuracy, DECIMALS)
+        peak = int(np.argmax(ranked))  # the first of equal highest points: the smallest budget
         row: dict[str, Any] = {
             "model": model,
             "task": task,
+            "method": series_method(points[0]),
             "n_points": len(points),
             **_point_columns("peak", steps.iloc[peak], tokens[peak], accuracy[peak]),
         }
@@ -75,20 +87,25 @@ def overthinking(cells: pd.DataFrame, end: End = "last", n_boot: int = N_BOOT, s
             row.update(_point_columns("end", None, math.nan, math.nan))
             row.update(n_problems=0, drop=math.nan, ci_low=math.nan, ci_high=math.nan, significant=False)
         else:
-            later = len(points) - 1 if end == "last" else peak + 1 + int(np.argmin(accuracy[peak + 1 :]))
+            later = len(points) - 1 if end == "last" else peak + 1 + int(np.argmin(ranked[peak + 1 :]))
             change = paired_change(points[peak], points[later], n_boot, seed)
             row.update(_point_columns("end", steps.iloc[later], tokens[later], accuracy[later]))
             row.update(
                 n_problems=change.n_problems,
-                drop=0.0 - change.change,  # 0.0 - x: a level curve drops 0.0, not -0.0
-                ci_low=0.0 - change.ci_high,
-                ci_high=0.0 - change.ci_low,
+                drop=_negated(change.change),
+                ci_low=_negated(change.ci_high),
+                ci_high=_negated(change.ci_low),
                 significant=bool(change.ci_high < 0),
             )
         row["verdict"] = verdict(row, end)
         rows.append(row)
     table = pd.DataFrame(rows, columns=OVERTHINKING_COLUMNS)
     return table.astype({column: "Int64" for column in _INTEGER_COLUMNS})
+
+
+def _negated(points: float) -> float:
+    """-`points` rounded to DECIMALS, never -0.0 (a level curve drops 0.0); NaN stays NaN."""
+    return round(-points, DECIMALS) + 0.0
 
 
 def _point_columns(prefix: str, step: pd.Series | None, tokens: float, accuracy: float) -> dict[str, Any]:
@@ -110,11 +127,13 @@ def verdict(row: dict[str, Any] | pd.Series, end: End = "last") -> str:
     if pd.isna(row["end_cap"]):
         return f"{head} at the end of the curve: no fall after it."
     where = "the last point" if end == "last" else "the lowest point after it"
+    if not row["n_problems"]:
+        return f"{head}; {where} ({_label(row, 'end')}) shares no problems with it: no paired drop."
     drop = row["drop"]
     size = "level with it" if drop == 0 else f"{abs(drop):.1f} points {'lower' if drop > 0 else 'higher'}"
     body = (
         f"{head}; {where} ({_label(row, 'end')}, {row['end_tokens']:,.0f} tokens) "
-        f"is {size} (drop {drop:.1f}, 95% paired CI {row['ci_low']:.1f} to {row['ci_high']:.1f} "
+        f"is {size} (drop {drop:z.1f}, 95% paired CI {row['ci_low']:z.1f} to {row['ci_high']:z.1f} "
         f"over {row['n_problems']} problems)"
     )
     if row["significant"]:
@@ -124,4 +143,6 @@ def verdict(row: dict[str, Any] | pd.Series, end: End = "last") -> str:
 
 def _label(row: dict[str, Any] | pd.Series, prefix: str) -> str:
     """The peak's or end's point in words (`curve_steps.point_label`)."""
-    return point_label(row[f"{prefix}_cap"], row[f"{prefix}_waits"], row.get(f"{prefix}_condition"))
+    return point_label(
+        row[f"{prefix}_cap"], row[f"{prefix}_waits"], row.get(f"{prefix}_condition"), row["method"]
+    )

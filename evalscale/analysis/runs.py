@@ -21,6 +21,7 @@ import pandas as pd
 
 from evalscale.analysis import labels
 from evalscale.analysis.votes import vote_keys
+from evalscale.methods import DEFAULT_METHOD
 from evalscale.records import Verdict, to_json_dict
 from evalscale.store import (
     CELLS,
@@ -98,6 +99,11 @@ class Runs:
 Grader = Callable[[Path], Iterable[Verdict]]
 
 
+def method_name(node: dict[str, Any]) -> str:
+    """The method a run's method node names (an empty node: budget forcing)."""
+    return str(node.get("name") or DEFAULT_METHOD)
+
+
 def default_grader() -> Grader:
     """The project's grader: `evalscale.grading.runs.grade_run`, then its verdicts.jsonl streamed."""
     from evalscale.grading.runs import grade_run
@@ -117,8 +123,8 @@ def load_runs(
     Runs without a complete verdicts.jsonl are graded with `grader` when given;
     otherwise an AnalysisError asks for `evalscale grade`. Cells and verdicts are
     streamed into columns (never held as records); the `vote` column holds each
-    answer's majority-vote key. `names`, one per path, label the series of the
-    runs under that path.
+    answer's majority-vote key, `method` the run's method (`method_name`).
+    `names`, one per path, label the series of the runs under that path.
     """
     if names is not None and len(names) != len(paths):
         raise AnalysisError(f"{len(names)} labels for {len(paths)} run directories; give one per directory")
@@ -232,7 +238,13 @@ def _label_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[tupl
     labelled = []
     for index, (info, frame) in enumerate(zip(infos, frames, strict=True)):
         info = dataclasses.replace(info, series=names[index])
-        frame = frame.assign(model=info.series, task=info.task, run=str(info.path), partial=info.partial)
+        frame = frame.assign(
+            model=info.series,
+            task=info.task,
+            method=method_name(info.method),
+            run=str(info.path),
+            partial=info.partial,
+        )
         labelled.append((info, frame))
     return labelled
 
@@ -245,7 +257,7 @@ def _group_series(infos: list[RunInfo], frames: list[pd.DataFrame]) -> list[list
         by_config.setdefault((info.model, info.task, info.config_hash), []).append(index)
     by_curve: dict[tuple[str, str, str], list[list[int]]] = {}
     for (model, task, _), members in by_config.items():
-        method = str(infos[members[0]].method.get("name") or "budget_forcing")  # methods never join
+        method = method_name(infos[members[0]].method)  # methods never join
         by_curve.setdefault((model, task, method), []).append(members)
     series: list[list[int]] = []
     for configs in by_curve.values():

@@ -5,7 +5,8 @@ A row holds the cell's problem, sample, cap and Waits, its prompt class
 gold, the prompt and thinking as text, the thinking's token ids and count, the
 answer, rejection sampling's draws (`tries`; null elsewhere), the grader's
 extracted answer, verdict (`correct`) and reason (EXPORT_COLUMNS). Rows follow
-cells.jsonl's order.
+cells.jsonl's order; a cell key stored more than once gives one row, from its
+last copy (as `analysis.load_runs` reads it).
 
 Texts that need the model's tokenizer come from callables the caller passes:
 `decode` (token ids → text, special tokens kept: `PromptBuilder.decode`),
@@ -21,9 +22,10 @@ earlier ids). Without them, `prompt_text` and `thinking_ids` are null and
 that hold the whole trajectory, null for cells cut shorter. Cells without a
 verdict have null verdict columns.
 
-Memory: cells are streamed; the problems, the verdicts (key → verdict), the
-byte offset of each trajectory and each distinct prompt's text are held; rows
-are written in chunks.
+Memory: cells are streamed (twice: first for the line of each key's last
+copy); the problems, the verdicts (key → verdict), each cell key's last line,
+the byte offset of each trajectory and each distinct prompt's text are held;
+rows are written in chunks.
 """
 
 from __future__ import annotations
@@ -154,12 +156,15 @@ def iter_export_rows(
     problems = {record["id"]: record for record in iter_jsonl(run_dir / PROBLEMS)}
     verdicts = {record["key"]: record for record in iter_jsonl(run_dir / VERDICTS)}  # a re-grade wins
     prompts = _PromptTexts(decode, prompt_ids, cell_prompt_ids)
+    last = {stored_cell_key(cell): number for number, cell in enumerate(iter_jsonl(run_dir / CELLS))}
     trajectories = _Trajectories(run_dir / TRAJECTORIES)
     try:
-        for cell in iter_jsonl(run_dir / CELLS):
+        for number, cell in enumerate(iter_jsonl(run_dir / CELLS)):
+            key = stored_cell_key(cell)
+            if last[key] != number:  # a later copy of this cell follows: it wins
+                continue
             problem = problems.get(cell["problem_id"], {})
             question = problem.get("question")
-            key = stored_cell_key(cell)
             verdict = verdicts.get(key, {})
             cut = int(cell["thinking_tokens"])
             rebuilt = thinking_ids(cell) if thinking_ids else None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 N_BOOT = 2000
 LEVEL = 0.95
@@ -42,3 +44,23 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = N_BOOT, seed: int = 0) -> tup
     if values.size == 0:
         return float("nan"), float("nan")
     return percentile_ci(resample_counts(values.size, n_boot, seed) @ values / values.size)
+
+
+@dataclass(frozen=True)
+class PairedChange:
+    """Accuracy after minus before (points) over the problems present at both, with a 95% bootstrap CI."""
+
+    n_problems: int
+    change: float
+    ci_low: float
+    ci_high: float
+
+
+def paired_change(before: pd.Series, after: pd.Series, n_boot: int = N_BOOT, seed: int = 0) -> PairedChange:
+    """The paired change between two per-problem accuracies (indexed by problem_id): per problem present in
+    both, after - before; their mean and its `bootstrap_ci` over the problems in sorted order (the same
+    draws of problems for both sides, so the CI is paired). NaN when they share no problem."""
+    shared = before.index.intersection(after.index).sort_values()
+    diffs = (after[shared] - before[shared]).to_numpy(dtype=float)
+    low, high = bootstrap_ci(diffs, n_boot, seed)
+    return PairedChange(len(diffs), float(diffs.mean()) if len(diffs) else float("nan"), low, high)

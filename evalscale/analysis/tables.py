@@ -16,13 +16,15 @@ from evalscale.analysis.runs import Runs
 from evalscale.analysis.stats import N_BOOT, bootstrap_ci
 from evalscale.methods import DEFAULT_METHOD
 
-CELL = ["model", "task", "cap", "waits"]
-# A cell of any method: its prompt class too (class-conditional control; NO_CONDITION for every other method).
-POINT = [*CELL, "condition"]
 SERIES = ["model", "task"]
+CELL = [*SERIES, "cap", "waits"]
+POINT_FIELDS = ["cap", "waits", "condition"]  # a point within its series
+# A cell of any method: its prompt class too (class-conditional control; NO_CONDITION for every other method).
+POINT = [*SERIES, *POINT_FIELDS]
 NO_CONDITION = ""  # the `condition` of a cell without a prompt class, in every table (records leave it out)
 # Class-conditional control's prompt classes in the order of the thinking they ask for (methods.CCC_SENTENCES)
 CONDITION_ORDER = ("short", "plain", "long")
+NO_ANSWER_REASONS = ("no_answer", "ambiguous")  # the grader found no single answer: `extracted` is None
 NO_ANSWER_WARN = 20.0  # % of a cell's samples without an extracted answer that earns a warning
 
 SUMMARY_COLUMNS = [
@@ -83,7 +85,8 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
 
     `control` says how the cell sits on the scaling curve: "cap" (waits = 0),
     "wait" (waits > 0 at the series' largest cap) or "grid" (off the curve).
-    `cut_share` is the % of samples whose thinking the cap closed; `pass_at_k`
+    `cut_share` is the % of samples whose thinking the cap closed, `no_answer_rate` the % without an
+    extracted answer (reason in NO_ANSWER_REASONS); `pass_at_k`
     and `maj_accuracy` use all k = n_samples samples (NaN with one sample).
     `condition` is class-conditional control's prompt class (NO_CONDITION, "", elsewhere);
     `never_fit_share` and `mean_tries` are rejection sampling's (NaN elsewhere).
@@ -105,7 +108,7 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
                 "mean_thinking_tokens": cell["thinking_tokens"].mean(),
                 "mean_answer_tokens": cell["answer_tokens"].mean(),
                 "cut_share": 100.0 * (cell["end_reason"] == "cap").mean(),
-                "no_answer_rate": 100.0 * (cell["reason"] == "no_answer").mean(),
+                "no_answer_rate": 100.0 * cell["reason"].isin(NO_ANSWER_REASONS).mean(),
                 "disagreement_rate": 100.0 * cell["disagrees"].mean() if "disagrees" in cell else math.nan,
                 "mean_waits_used": cell["waits_used"].mean(),
                 "pass_at_k": 100.0 * by_problem["correct"].any().mean() if parallel else math.nan,
@@ -115,7 +118,7 @@ def summarize(cells: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.Da
             }
         )
     summary = pd.DataFrame(rows)
-    summary["control"] = _control_kind(summary)
+    summary["control"] = control_kind(summary)
     return summary[SUMMARY_COLUMNS]
 
 
@@ -137,8 +140,9 @@ def _accuracy_columns(per_problem: pd.Series, n_boot: int, seed: int) -> dict[st
     return {"n_problems": len(per_problem), "accuracy": per_problem.mean(), "ci_low": low, "ci_high": high}
 
 
-def _control_kind(summary: pd.DataFrame) -> pd.Series:
-    """ "cap" for waits = 0, "wait" for waits > 0 at the series' largest cap, else "grid"."""
+def control_kind(summary: pd.DataFrame) -> pd.Series:
+    """Per row of points (model, task, cap, waits): "cap" for waits = 0, "wait" for waits > 0 at the series'
+    largest cap, else "grid" (off the curve)."""
     largest = summary.groupby(SERIES)["cap"].transform("max")
     kind = np.where(summary["waits"] == 0, "cap", np.where(summary["cap"] == largest, "wait", "grid"))
     return pd.Series(kind, index=summary.index)

@@ -15,8 +15,8 @@ import pandas as pd
 
 from evalscale import analysis
 from evalscale.commands import UsageError, run_command, run_dirs_and_options, split_labels
-from evalscale.report import write_report
-from evalscale.report_analyses import DEFAULT_CI_WIDTH, SAMPLES_FORMATS, SAMPLES_SHOWN, compact_table
+from evalscale.report import markdown_table, write_report
+from evalscale.report_analyses import CONSTANT, DEFAULT_CI_WIDTH, SAMPLES_FORMATS, SAMPLES_SHOWN
 from evalscale.store import StoreError
 
 USAGE = (
@@ -41,7 +41,7 @@ def _report(argv: list[str]) -> int:
     needed = written.parent / "samples_needed.csv"
     if needed.exists():
         print(f"samples needed for a 95% CI of ±{ci_width:g} accuracy points, per cell:")
-        print(compact_table(pd.read_csv(needed), SAMPLES_SHOWN, SAMPLES_FORMATS))
+        print(markdown_table(pd.read_csv(needed), SAMPLES_SHOWN, SAMPLES_FORMATS, CONSTANT, drop_empty=False))
     print(f"wrote {written}")
     return 0
 
