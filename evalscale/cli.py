@@ -7,6 +7,8 @@ import sys
 
 from evalscale.commands import COMMANDS
 
+INTERRUPTED = 130  # the shell's exit status for a command stopped by SIGINT
+
 
 def usage() -> str:
     """The help text listing the subcommands."""
@@ -16,7 +18,8 @@ def usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run `evalscale COMMAND ARGS...`; each command module exposes main(argv) -> int."""
+    """Run `evalscale COMMAND ARGS...`; each command module exposes main(argv) -> int. A Ctrl-C that the
+    command does not handle itself is one line and exit 130, not a traceback."""
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in {"-h", "--help", "help"}:
         print(usage())
@@ -26,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evalscale: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(f"evalscale.commands.{name.replace('-', '_')}")
-    return int(module.main(rest) or 0)
+    try:
+        return int(module.main(rest) or 0)
+    except (
+        KeyboardInterrupt
+    ):  # e.g. Ctrl-C while the engine loads: what is stored stays (the sweep marks it partial)
+        print(f"evalscale {name}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -67,8 +67,11 @@ def _share(graded: GradeSummary) -> str:
 
 
 def best_accuracy(report_dir: Path) -> str:
-    """The best accuracy of a written report with its thinking tokens and cell, one phrase per series."""
+    """The best accuracy of a written report with its thinking tokens and point (`point_label`: "cap 64 + 1
+    Wait", "16 steps", "short prompt"), one phrase per series."""
     import pandas as pd
+
+    from evalscale.analysis.curve_steps import point_label
 
     summary = pd.read_csv(report_dir / "summary.csv")
     metrics = pd.read_csv(report_dir / "metrics.csv")
@@ -81,9 +84,7 @@ def best_accuracy(report_dir: Path) -> str:
         if condition:  # class-conditional control: the prompt class tells its points apart
             same &= summary["condition"] == condition
         tokens = summary.loc[same, "mean_thinking_tokens"].iloc[0]
-        waits = f", {row.best_waits} Wait{'s' * (row.best_waits != 1)}" if row.best_waits else ""
         where = f"{row.model}/{row.task}: " if len(metrics) > 1 else ""
-        cell = f"{condition} prompt" if condition else f"cap {row.best_cap}{waits}"
-        cell = "no thinking" if row.best_cap == 0 and tokens == 0 else cell
+        cell = point_label(row.best_cap, row.best_waits, condition, row.method)
         phrases.append(f"{where}{row.performance:.1f}% accuracy at {tokens:.0f} thinking tokens ({cell})")
     return "; ".join(phrases)

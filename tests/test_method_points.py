@@ -22,6 +22,7 @@ from evalscale.analysis.overthinking import overthinking
 from evalscale.analysis.samples_needed import samples_needed
 from evalscale.analysis.tables import CONDITION_ORDER, NO_CONDITION, summarize
 from evalscale.commands import report as report_command
+from evalscale.finish import best_accuracy
 from evalscale.methods import CCC_SENTENCES
 
 CLASSES = ("long", "short", "plain")  # written in this order; the curve takes them short, plain, long
@@ -174,6 +175,7 @@ def test_a_report_of_a_ccc_run_names_its_classes_in_every_section(tmp_path: Path
     out = tmp_path / "report"
     assert report_command.main([str(ccc_run(tmp_path / "ccc", samples=2)), f"out={out}"]) == 0
     text = (out / "report.md").read_text()
+    assert best_accuracy(out) == "55.0% accuracy at 50 thinking tokens (long prompt)"  # s1: over short, long
     assert "| short prompt → plain prompt " in text and "| plain prompt → long prompt " in text
     for name in ("censoring.csv", "lengths.csv", "samples_needed.csv"):
         assert sorted(pd.read_csv(out / name)["condition"]) == sorted(CLASSES), name
@@ -228,3 +230,7 @@ def test_scc_points_are_named_by_their_instructed_steps(tmp_path: Path) -> None:
     assert step_labels(flips) == ["8→16 steps"]
     section = "\n".join(report_analyses.flips_section(cells, tmp_path))
     assert "| 8 steps → 16 steps |" in section
+    assert report_command.main([str(run), f"out={tmp_path / 'report'}"]) == 0
+    assert best_accuracy(tmp_path / "report").startswith(
+        "60.0% accuracy at "
+    ) and "(8 steps)" in best_accuracy(tmp_path / "report")

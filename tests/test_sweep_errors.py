@@ -10,7 +10,7 @@ import pytest
 from engine import sweep_config
 from fake_backend import FakeBackend
 
-from evalscale import sweep
+from evalscale import cli, sweep
 from evalscale.backends import BackendError
 from evalscale.plan import make_plan
 from evalscale.store import CELLS, GENERATIONS, read_manifest
@@ -48,3 +48,17 @@ def test_a_damaged_stored_generation_is_one_sentence_and_the_run_partial(
     assert len(errors) == 1 and "count-0001/0/t0" in errors[0] and "is damaged" in errors[0], errors
     assert read_manifest(run_dir)["status"] == "partial"
     assert (run_dir / GENERATIONS).read_bytes() == damaged
+
+
+def test_ctrl_c_while_the_engine_loads_is_one_line_and_exit_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("evalscale.backends.make_backend", interrupt)
+    monkeypatch.chdir(tmp_path)  # Hydra's own output folder lands here
+    assert cli.main(["sweep", *SMALL, f"run_dir={tmp_path / 'run'}"]) == cli.INTERRUPTED
+    errors = capsys.readouterr().err
+    assert "evalscale sweep: interrupted" in errors.splitlines() and "Traceback" not in errors, errors
+    assert read_manifest(tmp_path / "run")["status"] == "partial"
