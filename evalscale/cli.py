@@ -31,9 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(f"evalscale.commands.{name.replace('-', '_')}")
     try:
         return int(module.main(rest) or 0)
-    except (
-        KeyboardInterrupt
-    ):  # e.g. Ctrl-C while the engine loads: what is stored stays (the sweep marks it partial)
+    # e.g. Ctrl-C while the engine loads: what is stored stays (the sweep marks its run partial)
+    except KeyboardInterrupt:
         print(f"evalscale {name}: interrupted", file=sys.stderr)
         return INTERRUPTED
 
