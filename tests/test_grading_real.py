@@ -13,7 +13,7 @@ from evalscale.grading import Grade, check
 
 # Agreement of the current checker with the hand labels, measured by bench/grading.py; the floor only
 # ever goes up (raise it with the checker, never lower it to make a change pass).
-AGREEMENT_FLOOR = 0.99
+AGREEMENT_FLOOR = 0.997
 # False positives of the current checker, each read by hand: the checker work must empty this set.
 # Any false positive outside it fails the suite, and so does a listed case the checker now gets right
 # (then remove it from the list).

@@ -3,7 +3,7 @@
 Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line; also "答案：D",
 "<answer>B</answer>", "Correct option: B - 10^-3 eV"), "the correct / most probable answer is D:
 ...", "the option that is not allowed is B", "I'll go with C", "C is the answer", "This matches
-option A.", a bold span naming one option inside a sentence ("The product is **B. methyl
+option A.", "only C fits", a bold span naming one option inside a sentence ("The product is **B. methyl
 3-aminobenzoate**.", "approximately **0.41 (Option D)**"), a lettered line after a lead-in such as
 "the best fit is:", and a final line that is only a letter ("Choice C."). The last commitment wins,
 so "Option B looks right at first ... Answer: D" is D, while a later discussion of another option
@@ -46,14 +46,17 @@ DOUBT_WINDOW = 2000  # characters after the last commitment searched for second 
 SCANNED = 200_000  # characters read from the end of a response for commitments
 LAST_COMMITMENTS = 64  # the last commitment wins: earlier ones in a megabyte response need no reading
 _COMMIT = re.compile(
-    r"(?i)(?:\banswer\s*(?:is\s*)?[:：]"  # "Answer: D", "**Answer: B**"
+    r"(?im)(?:\banswer\s*(?:is\s*)?[:：]"  # "Answer: D", "**Answer: B**"
     r"|\bthe\s+(?:[\w-]+\s+){0,3}?(?:answer|option|choice|statement|one|fit|match)\b[^.\n:]{0,60}?"
     r"\s(?:is|would\s+be|should\s+be|must\s+be)\b\s*[:：]?"  # "the option that cannot occur is D"
     r"|\bI(?:'ll|\s+will|\s+would|'d)?\s+(?:go\s+with|choose|pick|select|opt\s+for)\b"  # "I'll go with D"
     r"|\b(?:my|final)\s+(?:answer|choice|pick|selection)\b\s*(?:is\b)?\s*[:：]?"  # "My final answer is (A)"
+    r"|^[\s*_#]*final\s*[:：]"  # "Final: C"
     r"|\b(?:correct|right|best)\s+(?:option|choice|letter)\s*[:：]"  # "Correct option: B - 10^-3 eV"
     r"|\b(?:match(?:es)?|corresponds\s+to|points\s+to|aligns\s+with)\s+(?=(?:option|choice)\s+\(?[A-J]\b)"
     #   "This matches option A."
+    r"|\bonly\s+(?=(?:option\s+|choice\s+)?\(?[A-J]\)?\s+(?:fits|works|satisfies|matches|remains|holds)\b)"
+    #   "So, among the options, only C fits."
     r"|\bactually,?\s+(?:it'?s|it\s+is)\b"  # "Wait, actually, it's D"
     r"|答案\s*[:：]?)"  # "答案：D"
     r"[\s*_#`$]*"
@@ -62,7 +65,8 @@ _OR_HEDGE = re.compile(r"\b[A-J]\)?\s+or\s+(?:option\s+)?\(?[A-J]\b")
 _RELATIVE_NOT = re.compile(r"(?i)^\s*not\s+[\w -]{1,30}?\s(?:is|are)\b\s*:?")
 _LETTER_FIRST = re.compile(
     r"(?:^|[\n.!(*,:]|\b(?:so|thus|hence|therefore|option|choice)\s)\s*[*_]*\(?(?P<letter>[A-J])\)?[*_]*\s+(?:is|seems|appears)\s+"
-    r"(?:to\s+be\s+)?(?:the\s+)?(?:correct|right|best|answer|most\s+(?:likely|plausible|probable))\b",
+    r"(?:to\s+be\s+)?(?:the\s+)?(?:correct|right|best|answer|most\s+(?:likely|plausible|probable)"
+    r"|only\s+(?:one|option|choice)\b(?![^.\n]{0,60}\b(?:fail|wrong|incorrect|not|n't|inconsistent|exclud|violat)))\b",
     re.I,
 )
 _CONCLUDING_LETTER = re.compile(
@@ -184,8 +188,9 @@ def _line_at(text: str, position: int) -> str:
 
 
 def _bold_options(text: str, letters: str) -> list[tuple[int, Extraction]]:
-    """Bold spans that name one option inside a sentence, or as the response's last line, outside a list
-    of options and without words rejecting it (`**Option A: ...** is incorrect`)."""
+    """Bold spans that name one option inside a sentence, as the response's last line, or as its first line
+    when no other bold span names an option; outside a list of options and without words rejecting it
+    (`**Option A: ...** is incorrect`)."""
     found: list[tuple[int, Extraction]] = []
     for match in list(_BOLD_OPTION.finditer(text))[-LAST_COMMITMENTS:]:
         letter = (match.group("lead") or match.group("tail") or "").upper()
@@ -198,9 +203,10 @@ def _bold_options(text: str, letters: str) -> list[tuple[int, Extraction]]:
         if _OPTION_LINE.match(previous) or _OPTION_LINE.match(following) or _REJECTS.search(line):
             continue
         in_sentence = re.search(r"[A-Za-z]{2,}", text[line_start : match.start()]) is not None
-        if (
-            in_sentence or not text[match.end() :].strip()
-        ):  # not a heading "#### **Option H: ...**" over notes
+        # "**C. 3**\n\nThis option gives ...", not a heading "#### **Option H: ...**" over notes
+        opens_alone = not text[:line_start].strip() and not line.lstrip().startswith("#")
+        opens_alone = opens_alone and len(_BOLD_OPTION.findall(text)) == 1
+        if in_sentence or opens_alone or not text[match.end() :].strip():
             found.append((match.start(), Extraction(letter)))
     return found
 

@@ -8,13 +8,17 @@ the one written last wins, unless the text after it retracts it ("Hold on, it sh
 15; "that is wrong", or a second thought that never returns to the answer, gives no answer).
 Recalled or supposed answers ("I remember the answer is 3/7", "If the answer is 12") never count.
 Without any marker, the concluding sentence is read for its value ("So, the total comes to 41."
-gives 41; "There are 7 ways ..." gives 7; "48.2 is the correct sum of 35.7 and 12.5." gives 48.2),
-closing remarks such as "I think that's the final answer." and a prompt turn that a base model
-went on to write skipped; a concluding sentence with no number may state a one-word answer ("so he
-ends up facing west." gives west). A response that simply stops (truncated, no final sentence) has
-no answer: an abstention is better than a fragment that may match by chance. Every pattern here is
-linear in the input, so megabyte responses stay fast. The shared reading helpers (thinking split,
-boxes, JSON field, sentences, doubt cues, number words) live in reading.py.
+gives 41; "There are 7 ways ..." gives 7; "48.2 is the correct sum of 35.7 and 12.5." gives 48.2).
+Closing remarks that judge the work and state no value ("I think that's the final answer.",
+"Unless I made an error, this seems right.") and a prompt turn that a base model went on to write
+are skipped; a concluding sentence with no number may state a one-word answer ("so he ends up
+facing west." gives west). A response that simply stops (truncated, no final sentence) has no
+answer: an abstention is better than a fragment that may match by chance. The one exception is a
+response cut off inside a loop that restates its conclusion word for word ("Therefore, the maximum
+is 81." again and again): that value is its answer; cut off while working the problem again, it
+has none. Every pattern here is linear in the input, so megabyte responses stay fast. The shared
+reading helpers (thinking split, boxes, JSON field, sentences, doubt cues, number words) live in
+reading.py.
 """
 
 from __future__ import annotations
@@ -77,24 +81,57 @@ _NOT_A_VALUE = re.compile(
     r"(?i)(?:correct|incorrect|right|wrong|valid|invalid|consistent|confirmed|verified|unchanged|same|"
     r"as\s+follows|below|above|clear|obvious|it|this|that|done|complete|true\s+for\s+all)"
 )
-# Closing remarks after a conclusion: they state no value, so the sentence before them is read.
-_CLOSING = re.compile(
-    r"(?i)^(?:unless\s+I'?m\s+missing\s+something,?\s*)?(?:"
-    r"i\s+think\s+(?:that'?s|this\s+is|it'?s)\s+(?:it|all|right|correct|the\s+(?:correct\s+|final\s+|right\s+)?"
-    r"(?:answer|solution))"  # "I think that's the final answer."
-    r"|that'?s\s+(?:it|all|the\s+(?:final\s+|correct\s+)?answer|my\s+(?:final\s+)?answer)"  # "That's it."
-    r"|(?:this|that|everything|it)\s+(?:seems|looks|should\s+be|is)\s+(?:it|complete|correct|right|good|"
-    r"consistent|fine)"  # "Unless I'm missing something, this seems complete."
-    r"|hope\s+(?:this|that|it)\s+helps|let\s+me\s+know\b[^\d$]*"  # "Hope this helps!"
-    r"|i'?m\s+(?:confident|fairly\s+confident|pretty\s+sure)\b[^\d$]*"  # "I'm confident in this answer."
-    r"|i\s+hope\s+(?:it|this)\s+is\s+correct"
-    r"|done|yes|good|great|okay|ok|final\s+answer"
-    r")[.!\s]*$"
+# Closing remarks after a conclusion state no value, so the sentence before them is read. A closing
+# remark has no number or math, opens with its speaker or its subject ("I think", "this", "that's",
+# "the answer") after an optional hedge clause ("Unless I made an error, this seems right."), judges
+# the work ("correct", "final answer", "complete", "confident"), and casts no doubt on it.
+_HEDGE_CLAUSE = re.compile(
+    r"(?i)^\W*(?:(?:so|yes|okay|ok|alright|well|overall|hopefully|and)\b[,\s]*)?"
+    r"(?:(?:unless|if|assuming|barring|after|having|as\s+far\s+as|to\s+the\s+best)\b[^,]*,\s*)?"
 )
+_REMARK_SUBJECT = re.compile(
+    r"(?i)(?:i|i'?m|i'?ve|we|we'?re|this|that|that'?s|it|it'?s|everything|all|these|both|which|my|"
+    r"the\s+(?:final\s+|correct\s+)?(?:answer|solution|result|calculation|reasoning|work)s?)\b"
+)
+# An adjective judges the work only at the end ("this is correct", not "this is a right triangle").
+_JUDGES_WORK = re.compile(
+    r"(?i)\b(?:(?:correct|right|accurate|final)\s+(?:answer|solution|result|value)|confident|sure|makes\s+sense"
+    r"|checks?\s+out|helps?)\b"
+    r"|\b(?:correct|right|complete|consistent|accurate|reasonable|solid|sound|fine|good|it|all|done|answer"
+    r"|solution|result)\W*$"
+)
+_SHORT_CLOSING = re.compile(
+    r"(?i)^\W*(?:done|yes|good|great|okay|ok|final\s+answer|let\s+me\s+know\b.*|hope\s+(?:this|that|it)\s+helps)"
+    r"[.!\s]*$"
+)
+_CASTS_DOUBT = words(
+    r"not|no|\w+n't|never|but|however|although|wrong|incorrect|mistake|recheck|reconsider|wait|hmm+"
+)
+
+
+def _is_closing_remark(unit: str) -> bool:
+    """True for a closing remark that states no value ("I think that's the final answer.")."""
+    unit = unit.replace("\u2019", "'")
+    if re.search(r"[\d$\\=]", unit) or len(unit.split()) > 24:
+        return False
+    if _SHORT_CLOSING.match(unit):
+        return True
+    remark = unit[_HEDGE_CLAUSE.match(unit).end() :]
+    subject = _REMARK_SUBJECT.match(remark)
+    return (
+        subject is not None
+        and _JUDGES_WORK.search(remark, subject.end()) is not None
+        and _CASTS_DOUBT.search(remark) is None
+    )
+
+
 _CONCLUDES = re.compile(
     r"(?i)\b(?:therefore|thus|hence|consequently|in\s+conclusion|in\s+total|in\s+all|altogether|overall"
     r"|answer|final|finally|ultimately|total|result|together|in\s+summary|to\s+summari[sz]e"
-    r"|comes?\s+to)\b|^\W*so\b"
+    r"|comes?\s+to"
+    r"|in\s+(?:interval|set-?builder|simplest|standard|scientific)\s+(?:notation|form)"  # the answer's format
+    r")\b"
+    r"|^\W*so\b"
 )
 _PLANS = re.compile(  # a sentence that plans a step states no result: "Next, we compute the sum."
     r"(?i)\b(?:need\s+to|let'?s|let\s+us|we\s+will|we'll|now\s+we|then\s+we|should\s+we|want\s+to|trying|try|step"
@@ -102,6 +139,7 @@ _PLANS = re.compile(  # a sentence that plans a step states no result: "Next, we
     r"|^\W*(?:next|find|compute|calculate|check|consider|determine|solve)\b"  # not "next to each other"
     r"|[?:]\s*$"
 )
+_CONCLUSION_LABEL = re.compile(r"(?i)\W*(?:conclusion|final\s+answer|answer|result|summary)\s*[:.]?\W*")
 _STEP_LABEL = re.compile(r"(?i)^\W*(?:step\s+\d+|conclusion|answer|result)\s*[:.]\s*")
 _OPERATOR_BEFORE = re.compile(r"[-+*/^×÷·]\s?$")
 _OPERATOR_AFTER = re.compile(r"\s?[-+*/^×÷·=]|\(")
@@ -115,10 +153,14 @@ _THERE_ARE = re.compile(  # "Therefore, there are 1940 ways ... with at least on
 _SUBORDINATE = re.compile(
     r"(?i)^\W*(?:(?:so|thus|therefore|hence),?\s+)?(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*"
 )
-# Linking verbs: the value a sentence states follows the last of them ("So, the total comes to 41.").
+# A trailing reason after the stated value: "The simplest form is $\\sqrt{53}$, as 53 cannot be factored".
+_REASON_AFTER = re.compile(r"(?i),\s*(?:as|since|because|given\s+that|due\s+to)\b")
+# Linking verbs: the value a sentence states follows the last of them ("So, the total comes to 41.", "It will
+# take 4 beakers to fill the tank of radius 6 cm.").
 _LINK = re.compile(
     r"(?i)(?:\bis\b|\bare\b|\bwas\b|\bwere\b|\bequals?\b|\bequal\s+to\b|\bcomes?\s+to\b|\bgives?\b|\bget\b"
-    r"|\bobtain\b|\byields?\b|\bbe\b|\btotals?\b|\bhas\b|\bhave\b|\bmakes?\b|=|:)"
+    r"|\bobtain\b|\byields?\b|\bbe\b|\btotals?\b|\bhas\b|\bhave\b|\bmakes?\b|\btakes?\b|\btook\b|\bneeds?\b"
+    r"|=|:)"
 )
 # A predicate that names the value before its verb the answer: "48.2 is the correct sum of 35.7 and 12.5."
 _IS_THE_ANSWER = re.compile(
@@ -269,6 +311,9 @@ def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
     """
     sentence = _SUBORDINATE.sub("", sentence.replace("**", "").strip(), count=1)
     masked = mask_math(sentence)
+    reason = _REASON_AFTER.search(masked)
+    if reason and _VALUE.search(sentence[: reason.start()]):  # "... is $\\sqrt{53}$, as 53 cannot be ..."
+        sentence, masked = sentence[: reason.start()], masked[: reason.start()]
     links = list(_LINK.finditer(masked))
     there = _THERE_ARE.match(masked)
     if there:  # "There are 3 primes for which the digit sum is 8": the count, not the relative clause
@@ -389,25 +434,54 @@ def _retraction(tail: str, answer: str) -> tuple[bool, str | None]:
 def concluding_value(text: str) -> str | None:
     """The value of the concluding sentence when it states one; None for a response that just stops.
 
-    The sentence must be complete and conclude: a concluding word (`So`, `Therefore`, `in total`)
-    or a statement that ends on its value (`The remainder is $4$.`); plans and recalled answers
-    never count. Closing remarks after it ("I think that's the final answer.") are skipped.
+    The sentence must be complete and conclude: a concluding word (`So`, `Therefore`, `in total`, a
+    `Conclusion:` line before it) or a statement that ends on its value (`The remainder is $4$.`);
+    plans and recalled answers never count. Closing remarks after it ("I think that's the final
+    answer.") are skipped. A response cut off mid-sentence has no answer, unless it was cut inside a
+    loop that keeps concluding one value (see `_loop_value`).
     """
     units = sentences(without_end_tokens(text[-TAIL:]))
-    while units and _CLOSING.match(units[-1]) and len(units) > 1:
+    while len(units) > 1 and _is_closing_remark(units[-1]):
         units.pop()  # "I think that's the answer."
     if not units:
         return None
-    last = _STEP_LABEL.sub("", units[-1])
-    if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", last):
-        return None  # cut off mid-sentence
+    if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", units[-1]):
+        return _loop_value(units[:-1])  # cut off mid-sentence
+    labelled = len(units) > 1 and _CONCLUSION_LABEL.fullmatch(units[-2]) is not None
+    return _sentence_value(units[-1], labelled)
+
+
+def _sentence_value(unit: str, concludes: bool = False) -> str | None:
+    """The value one complete sentence concludes with (see `concluding_value`), or None."""
+    last = _STEP_LABEL.sub("", unit)
     if _PLANS.search(INLINE_MATH.sub(" x ", last)) or not_own(re.split(r"[\d$\\]", last, maxsplit=1)[0]):
         return None  # a plan, or a supposed value ("If the answer is 12, ..."), not "... 90 ways if they ..."
-    if _CONCLUDES.search(last):
+    if concludes or _CONCLUDES.search(last):
         return value_of_sentence(last) or word_answer(last)
     if _ends_in_display(last):
         return None  # "Expanding, the product is:\n\\[...\\]" may be a step; only a concluding word counts
     return value_of_sentence(last, at_end=True) or word_answer(last)
+
+
+def _loop_value(complete: list[str]) -> str | None:
+    """The value a response cut off inside a loop of its conclusion keeps stating, else None.
+
+    A loop: the last complete sentence was written before, word for word ("Therefore, the maximum
+    value of the function is 81." twice, a price restated fifty times), and it concludes a value. The
+    loop's period, the sentences since that earlier copy, concludes no other value (read from its
+    concluding sentences, or from every sentence when none has a concluding word) and holds no second
+    thought ("Wait"). A response cut off while it works the problem again is no answer.
+    """
+    if len(complete) < 2 or complete[-1] not in complete[:-1]:
+        return None
+    stated = _sentence_value(complete[-1])
+    previous = len(complete) - 2 - complete[-2::-1].index(complete[-1])
+    period = complete[previous + 1 :]
+    if stated is None or any(DOUBT.search(unit) for unit in period):
+        return None
+    concluding = [unit for unit in period if _CONCLUDES.search(unit)] or period
+    values = {value for value in map(_sentence_value, concluding) if value}
+    return stated if values == {stated} else None
 
 
 def _ends_in_display(unit: str) -> bool:
