@@ -101,11 +101,19 @@ _JUDGES_WORK = re.compile(
     r"|solution|result)\W*$"
 )
 _SHORT_CLOSING = re.compile(
-    r"(?i)^\W*(?:done|yes|good|great|okay|ok|final\s+answer|let\s+me\s+know\b.*|hope\s+(?:this|that|it)\s+helps)"
+    r"(?i)^\W*(?:done|yes|good|great|okay|ok|correct|right|confirmed|verified|perfect|final\s+answer"
+    r"|let\s+me\s+know\b.*|hope\s+(?:this|that|it)\s+helps)"
     r"[.!\s]*$"
 )
 _CASTS_DOUBT = words(
     r"not|no|\w+n't|never|but|however|although|wrong|incorrect|mistake|recheck|reconsider|wait|hmm+"
+)
+
+
+# A check of the conclusion after it: "Let me double-check: 5 + 10 = 15.", "Verification: 3 * 4 = 12."
+_VERIFICATION = re.compile(
+    r"(?i)^\W*(?:let\s+me\s+|let'?s\s+|let\s+us\s+|quick\s+)?(?:double[-\s]?check|check|verify|verification"
+    r"|confirm)\w*\b[^.:]{0,40}:"
 )
 
 
@@ -126,7 +134,7 @@ def _is_closing_remark(unit: str) -> bool:
 
 
 _CONCLUDES = re.compile(
-    r"(?i)\b(?:therefore|thus|hence|consequently|in\s+conclusion|in\s+total|in\s+all|altogether|overall"
+    r"(?i)\b(?:therefore|thus|hence|consequently|in\s+conclusion|to\s+conclude|in\s+the\s+end|in\s+total|in\s+all|altogether|overall"
     r"|answer|final|finally|ultimately|total|result|together|in\s+summary|to\s+summari[sz]e"
     r"|comes?\s+to"
     r"|in\s+(?:interval|set-?builder|simplest|standard|scientific)\s+(?:notation|form)"  # the answer's format
@@ -199,9 +207,10 @@ _NAMED_SUBJECT = re.compile(  # "Priya would finish first.", "Navin from Mauriti
     r"|earns?|earned|makes?|made)\b",
     re.I,
 )
-# "so he ends up facing west.", "The skater is facing east when she finishes her spin."
+# "so he ends up facing west.", "The skater is facing east when she finishes her spin.", "heading south"
 _LAST_WORD = re.compile(
-    r"\b(?:is|are|was|were|be|becomes?|facing|faces|face|towards?)\s+(?:the\s+|a\s+|an\s+)?"
+    r"\b(?:is|are|was|were|be|becomes?|facing|faces|face|towards?|heading|headed|pointing|points?)\s+"
+    r"(?:the\s+|a\s+|an\s+)?"
     r"(?P<word>[A-Za-z]{3,})(?:\s+(?:when|after|once|as|at\s+the\s+end)\b[^.,;]{0,60})?[\s.!*]*$"
 )
 _NOT_A_WORD_ANSWER = words(
@@ -441,8 +450,10 @@ def concluding_value(text: str) -> str | None:
     loop that keeps concluding one value (see `_loop_value`).
     """
     units = sentences(without_end_tokens(text[-TAIL:]))
-    while len(units) > 1 and _is_closing_remark(units[-1]):
-        units.pop()  # "I think that's the answer."
+    while len(units) > 1 and (
+        _is_closing_remark(units[-1]) or (_VERIFICATION.match(units[-1]) and not DOUBT.search(units[-1]))
+    ):
+        units.pop()  # "I think that's the answer.", "Let me double-check: 5 + 10 = 15."
     if not units:
         return None
     if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", units[-1]):
