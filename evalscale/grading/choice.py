@@ -205,7 +205,7 @@ def _bold_options(text: str, letters: str) -> list[tuple[int, Extraction]]:
         in_sentence = re.search(r"[A-Za-z]{2,}", text[line_start : match.start()]) is not None
         # "**C. 3**\n\nThis option gives ...", not a heading "#### **Option H: ...**" over notes
         opens_alone = not text[:line_start].strip() and not line.lstrip().startswith("#")
-        opens_alone = opens_alone and len(_BOLD_OPTION.findall(text)) == 1
+        opens_alone = opens_alone and len(_BOLD_OPTION.findall(text)) == 1 and not _REJECTS.search(following)
         if in_sentence or opens_alone or not text[match.end() :].strip():
             found.append((match.start(), Extraction(letter)))
     return found

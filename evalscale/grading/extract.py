@@ -117,6 +117,12 @@ _VERIFICATION = re.compile(
 )
 
 
+def _is_check(unit: str) -> bool:
+    """True for a check of the conclusion without second thoughts ("Let me double-check: 5 + 10 = 15.")."""
+    check = _VERIFICATION.match(unit)
+    return check is not None and DOUBT.search(unit, check.end()) is None
+
+
 def _is_closing_remark(unit: str) -> bool:
     """True for a closing remark that states no value ("I think that's the final answer.")."""
     unit = unit.replace("\u2019", "'")
@@ -450,16 +456,20 @@ def concluding_value(text: str) -> str | None:
     loop that keeps concluding one value (see `_loop_value`).
     """
     units = sentences(without_end_tokens(text[-TAIL:]))
-    while len(units) > 1 and (
-        _is_closing_remark(units[-1]) or (_VERIFICATION.match(units[-1]) and not DOUBT.search(units[-1]))
-    ):
-        units.pop()  # "I think that's the answer.", "Let me double-check: 5 + 10 = 15."
+    checks: list[str] = []
+    while len(units) > 1 and (_is_closing_remark(units[-1]) or _is_check(units[-1])):
+        popped = units.pop()  # "I think that's the answer.", "Let me double-check: 5 + 10 = 15."
+        if _is_check(popped):
+            checks.append(popped)
     if not units:
         return None
     if not re.search(r"(?:[.!]|\\\]|\$\$|\*\*)\W*$", units[-1]):
         return _loop_value(units[:-1])  # cut off mid-sentence
     labelled = len(units) > 1 and _CONCLUSION_LABEL.fullmatch(units[-2]) is not None
-    return _sentence_value(units[-1], labelled)
+    value = _sentence_value(units[-1], labelled)
+    if any(value_of_sentence(check) not in (None, value) for check in checks):
+        return None  # the check after the conclusion came out differently: not settled
+    return value
 
 
 def _sentence_value(unit: str, concludes: bool = False) -> str | None:

@@ -249,6 +249,9 @@ DOUBT = words(
     r"another\s+possibility",
     r"(?:or|maybe|perhaps)\s+the\s+answer",  # "Alternatively, maybe the answer is F"
     r"answer\s+(?:is|could\s+be)\s+either",
+    r"(?:seems?|looks?)\s+(?:way\s+|a\s+bit\s+|rather\s+)?too\s+(?:big|small|large|high|low|many|few)",
+    #   "So the answer is 12.\n\nThat seems too small, though."
+    r"(?:doesn'?t|does\s+not)\s+(?:seem|look)\s+right",
 )
 # Words after an answer that start a correction or a retraction.
 RETRACT_CUE = words(
