@@ -1,25 +1,25 @@
 """Read the letter a multiple-choice response commits to, as a careful human grader does.
 
 Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line; also "答案：D",
-"<answer>B</answer>", "Correct option: B - 10^-3 eV"), "the correct / most probable answer is D:
-...", "the option that is not allowed is B", "I'll go with C", "C is the answer", "This matches
-option A.", "only C fits", a bold span naming one option inside a sentence ("The product is **B. methyl
-3-aminobenzoate**.", "approximately **0.41 (Option D)**"), a lettered line after a lead-in such as
-"the best fit is:", and a final line that is only a letter ("Choice C."). The last commitment wins,
-so "Option B looks right at first ... Answer: D" is D, while a later discussion of another option
-("Option D: ... contradicts the data", "(C) would need a catalyst") is no commitment: a last lettered
-line counts only when nothing was committed before it. Within a commitment the leading letter wins
-(`C. **B is chiral**` is C) and remarks that rule other options out are no hedge ("for sure B, it
-cannot be C or D"); a commitment naming two options ("D4h (option A) or C2v (option D)") is
+"<answer>B</answer>", "Correct option: B - 10^-3 eV"), "the correct / most probable answer is D: ...",
+"the option that is not allowed is B", "I'll go with C", "I believe it's B", "it must be D", "C is the
+answer", "This matches option A.", "only C fits", a bold span naming one option inside a sentence ("The
+product is **B. methyl 3-aminobenzoate**.", "approximately **0.41 (Option D)**"), a lettered line after
+a lead-in such as "the best fit is:", and a final line that is only a letter ("Choice C."). The last
+commitment wins, so "Option B looks right at first ... Answer: D" is D, while a later discussion of
+another option ("Option D: ... contradicts the data", "(C) would need a catalyst") is no commitment: a
+last lettered line counts only when nothing was committed before it. Within a commitment the leading
+letter wins (`C. **B is chiral**` is C) and remarks that rule other options out are no hedge ("for sure
+B, it cannot be C or D"); a commitment naming two options ("D4h (option A) or C2v (option D)") is
 ambiguous. A letter in parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is
 never read as a choice. A commitment its own line disowns ("C. 2-methylpentane, but it is not among the
-options"), a second thought after the last commitment ("So the answer is J.\\n\\nBut wait, ..."), or a
-paragraph that reopens the question in a response that never finishes ("However, if we consider the
-options and the") means the model has not settled: no answer. A JSON reply's `"answer"` field is
-decisive ("None of the above" is no letter). When no letter is committed to, an answer given as an
-option's text or value (`\\boxed{0.85}`, "Answer: 12") is matched against the options, known or listed
-in the response itself ("Choices: A) 9, B) 10, C) 12"); without options the letters run A-J (MMLU-Pro
-has ten).
+options"), a second thought in or after the last commitment ("So the answer is J.\\n\\nBut wait, ...",
+"B, but wait"), or a paragraph that reopens the question in a response that never finishes ("However, if
+we consider the options and the") means the model has not settled: no answer. A JSON reply's `"answer"`
+field is decisive ("None of the above" is no letter). When no letter is committed to, an answer given as
+an option's text or value (`\\boxed{0.85}`, "Answer: 12") is matched against the options, known or
+listed in the response itself ("Choices: A) 9, B) 10, C) 12"); without options the letters run A-J
+(MMLU-Pro has ten).
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ _COMMIT = re.compile(
     r"|\bonly\s+(?=(?:option\s+|choice\s+)?\(?[A-J]\)?\s+(?:fits|works|satisfies|matches|remains|holds)\b)"
     #   "So, among the options, only C fits."
     r"|\bactually,?\s+(?:it'?s|it\s+is)\b"  # "Wait, actually, it's D"
+    r"|\bI\s+(?:believe|think|conclude)\s+(?:that\s+)?(?:it'?s|it\s+is|it\s+must\s+be)\b"  # "I think it's B"
+    r"|\bit\s+(?:must|has\s+to)\s+be\b"  # "So it must be D."
     r"|答案\s*[:：]?)"  # "答案：D"
     r"[\s*_#`$]*"
 )
@@ -174,8 +176,9 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
     position, found = max(readable, key=lambda item: item[0])
     ends = [end for end in (text.find("\n", position), text.find(". ", position)) if end >= 0]
     rest = text[min(ends, default=len(text)) :]
-    if DOUBT.search(rest[:DOUBT_WINDOW]):
-        return Extraction(None)  # "So the answer would be J.\n\nBut wait, ..." : still deciding
+    same_sentence = text[position : len(text) - len(rest)]
+    if DOUBT.search(rest[:DOUBT_WINDOW]) or (not found.ambiguous and DOUBT.search(same_sentence)):
+        return Extraction(None)  # "So the answer would be J.\n\nBut wait, ...", "B, but wait": still deciding
     if _REOPENS.search(rest[:DOUBT_WINDOW]) and is_unfinished(rest):
         return Extraction(None)  # "... C.\n\nHowever, if we consider the options and the" (never finishes)
     return found
