@@ -4,8 +4,8 @@ Only commitments count: a box (`\\boxed{C}`), "Answer: D" (anywhere in a line; a
 "<answer>B</answer>", "Correct option: B - 10^-3 eV"), "the correct / most probable answer is D: ...",
 "the option that is not allowed is B", "I'll go with C", "I believe it's B", "it must be D", "C is the
 answer", "This matches option A.", "only C fits", a bold span naming one option inside a sentence ("The
-product is **B. methyl 3-aminobenzoate**.", "approximately **0.41 (Option D)**"), a lettered line after
-a lead-in such as "the best fit is:", and a final line that is only a letter ("Choice C."). The last
+product is **B. methyl 3-aminobenzoate**.", "approximately **0.41 (Option D)**"), a lettered line after a
+lead-in such as "the best fit is:", and a final line that is only a letter ("Choice C."). The last
 commitment wins, so "Option B looks right at first ... Answer: D" is D, while a later discussion of
 another option ("Option D: ... contradicts the data", "(C) would need a catalyst") is no commitment: a
 last lettered line counts only when nothing was committed before it. Within a commitment the leading
@@ -14,12 +14,14 @@ B, it cannot be C or D"); a commitment naming two options ("D4h (option A) or C2
 ambiguous. A letter in parentheses elsewhere ("the field (B)") or a list item ("1. A strong acid") is
 never read as a choice. A commitment its own line disowns ("C. 2-methylpentane, but it is not among the
 options"), a second thought in or after the last commitment ("So the answer is J.\\n\\nBut wait, ...",
-"B, but wait"), or a paragraph that reopens the question in a response that never finishes ("However, if
-we consider the options and the") means the model has not settled: no answer. A JSON reply's `"answer"`
-field is decisive ("None of the above" is no letter). When no letter is committed to, an answer given as
-an option's text or value (`\\boxed{0.85}`, "Answer: 12") is matched against the options, known or
-listed in the response itself ("Choices: A) 9, B) 10, C) 12"); without options the letters run A-J
-(MMLU-Pro has ten).
+"B, but wait"), another option left open after it ("However, C is also plausible."), or a paragraph that
+reopens the question in a response that never finishes ("However, if we consider the options and the")
+means the model has not settled: no answer. A JSON reply's `"answer"` field is decisive ("None of the
+above" is no letter). A commitment about another case ("(Note: if the question intended moles, the answer
+would be D.)") counts only when nothing else commits. When no letter is committed to, an answer given as
+an option's text or value (`\\boxed{0.85}`, "Answer: 12") is matched against the options, known or listed
+in the response itself ("Choices: A) 9, B) 10, C) 12"); without options the letters run A-J (MMLU-Pro has
+ten).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from evalscale.grading.reading import (
     DISOWNED,
     DOUBT,
     Extraction,
+    hypothetical,
     is_unfinished,
     json_answer,
     last_boxed,
@@ -49,7 +52,8 @@ _COMMIT = re.compile(
     r"(?im)(?:\banswer\s*(?:is\s*)?[:：]"  # "Answer: D", "**Answer: B**"
     r"|\bthe\s+(?:[\w-]+\s+){0,3}?(?:answer|option|choice|statement|one|fit|match)\b[^.\n:]{0,60}?"
     r"\s(?:is|would\s+be|should\s+be|must\s+be)\b\s*[:：]?"  # "the option that cannot occur is D"
-    r"|\bI(?:'ll|\s+will|\s+would|'d)?\s+(?:go\s+with|choose|pick|select|opt\s+for)\b"  # "I'll go with D"
+    r"|\bI(?:'ll|\s+will|\s+would|'d)?\s+(?:go\s+with|choose|pick|select|opt\s+for|say)\b"  # "I'll go with D"
+    r"|(?:^|[.!]\s+|\bI'?m\s+|\bI\s+am\s+)going\s+with\b"  # "I'm torn between A and C. Going with C."
     r"|\b(?:my|final)\s+(?:answer|choice|pick|selection)\b\s*(?:is\b)?\s*[:：]?"  # "My final answer is (A)"
     r"|^[\s*_#]*final\s*[:：]"  # "Final: C"
     r"|\b(?:correct|right|best)\s+(?:option|choice|letter)\s*[:：]"  # "Correct option: B - 10^-3 eV"
@@ -60,7 +64,7 @@ _COMMIT = re.compile(
     r"|\bactually,?\s+(?:it'?s|it\s+is)\b"  # "Wait, actually, it's D"
     r"|\bI\s+(?:believe|think|conclude)\s+(?:that\s+)?(?:it'?s|it\s+is|it\s+must\s+be)\b"  # "I think it's B"
     r"|\bit\s+(?:must|has\s+to)\s+be\b"  # "So it must be D."
-    r"|答案\s*[:：]?)"  # "答案：D"
+    r"|答案\s*(?:是|为)?\s*[:：]?)"  # "答案：D", "答案是 B。"
     r"[\s*_#`$]*"
 )
 _OR_HEDGE = re.compile(r"\b[A-J]\)?\s+or\s+(?:option\s+)?\(?[A-J]\b")
@@ -79,8 +83,8 @@ _LETTERED_LINE = re.compile(
 )
 _LEAD_IN = re.compile(r"(?i)\b(?:answer|best|correct|fit|match|choice|conclusion|therefore|thus|so|final)\b")
 _LISTING = re.compile(r"(?i)\b(?:options|choices|each|review|consider|evaluat\w*|analy\w*)\b")
-_PREFIX = re.compile(  # "for sure B", "\\boxed{\\text{option C}}", "**Option C: ...**"
-    r"(?i)^(?:[\s*_#`$>:]|\\text\w*\s*\{|\\boxed\s*\{|option\b|choice\b|letter\b|for\s+sure\b|definitely\b"
+_PREFIX = re.compile(  # "for sure B", "\\boxed{\\text{option C}}", "**Option C: ...**", "[B]"
+    r"(?i)^(?:[\s*_#`$>:\[{]|\\text\w*\s*\{|\\boxed\s*\{|option\b|choice\b|letter\b|for\s+sure\b|definitely\b"
     r"|clearly\b|indeed\b|certainly\b|surely\b|probably\b|likely\b)+"
 )
 # Remarks that rule other options out after a choice: "B, it cannot be C or D", "C (not A)".
@@ -100,6 +104,13 @@ _REJECTS = re.compile(r"(?i)\b(?:not|incorrect|wrong|eliminat\w*|unlikely|ruled?
 _LISTED_OPTION = re.compile(
     r"(?m)(?:^|[\s,;:])\(?(?P<letter>[A-J])[).]\s*(?P<text>[^,;\n]{1,80}?)\s*(?=[,;]|\.?\s*$)"
 )
+# Another option left open after the commitment ("However, C is also plausible."), unless the same sentence
+# sets it aside ("B is also possible, but less likely.").
+_LEFT_OPEN = re.compile(
+    r"(?i)(?:\b(?:option|choice)\s+)?\(?\b(?P<letter>[A-J])\)?\s+(?:is|seems|could\s+be|might\s+be|may\s+be)\s+"
+    r"(?:also|equally)\s+(?:\w+\s+)?(?:plausible|possible|correct|right|valid|viable|likely)\b(?P<rest>[^.\n]*)"
+)
+_SET_ASIDE = re.compile(r"(?i)\b(?:but|though|although|less|unlikely|not)\b")
 # A paragraph after the last commitment that reopens the question, in a response that never finishes.
 _REOPENS = re.compile(r"(?im)^\W*(?:however|but|alternatively|although|on\s+the\s+other\s+hand)\b")
 # A leading letter; "I" only with punctuation after it, as in "I." or "(I)" (not "I think").
@@ -142,6 +153,8 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
     boxed = last_boxed(text)
     if boxed is not None:
         commitments.append((boxed.start, _read(boxed.raw, letters, lead_only=False)))
+    # Commitments about another case: "(Note: if the question intended moles, the answer would be D.)"
+    asides: list[tuple[int, Extraction]] = []
     for match in list(_COMMIT.finditer(text))[-LAST_COMMITMENTS:]:
         segment = _RELATIVE_NOT.sub("", _sentence(text, match.end()), count=1)  # "that is not allowed is B"
         before = text[max(match.start() - 80, 0) : match.start()]
@@ -149,7 +162,10 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
         if re.match(r"(?i)\s*(?:not|n't)\b", segment) or re.search(r"(?i)(?:\bnot|n't|\bnever)\s*$", before):
             continue  # "The answer is not B", "This does not match option A"
         if not not_own(before):  # "If the answer is B, ..."
-            commitments.append((match.start(), _read(segment, letters, lead_only=False)))
+            about_another_case = hypothetical(before + match.group(0) + segment)
+            (asides if about_another_case else commitments).append(
+                (match.start(), _read(segment, letters, lead_only=False))
+            )
     for match in list(_LETTER_FIRST.finditer(text))[-LAST_COMMITMENTS:]:
         if match.group("letter").upper() in letters and match.group("letter").isupper():
             commitments.append((match.start("letter"), Extraction(match.group("letter"))))
@@ -163,6 +179,9 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
     if re.fullmatch(r"\s*\(?[a-j]\)?\s*", text) and text.strip("() \n").upper() in letters:
         commitments.append((0, Extraction(text.strip("() \n").upper())))  # the whole response is "c"
     explicit = [position for position, found in commitments if found.answer or found.ambiguous]
+    if not explicit:  # a sentence about another case counts only when nothing else commits
+        commitments.extend(asides)
+        explicit = [position for position, found in asides if found.answer or found.ambiguous]
     # A lettered line counts after a lead-in, or as the last line when nothing was committed before it:
     # "**Answer: B**\n\n(C) would need a catalyst" is B.
     commitments.extend(_lettered_lines(text, letters, after=min(explicit, default=len(text))))
@@ -179,6 +198,11 @@ def _final_letter(text: str, letters: str) -> Extraction | None:
     same_sentence = text[position : len(text) - len(rest)]
     if DOUBT.search(rest[:DOUBT_WINDOW]) or (not found.ambiguous and DOUBT.search(same_sentence)):
         return Extraction(None)  # "So the answer would be J.\n\nBut wait, ...", "B, but wait": still deciding
+    if any(
+        m.group("letter") != found.answer and not _SET_ASIDE.search(m.group("rest"))
+        for m in _LEFT_OPEN.finditer(rest[:DOUBT_WINDOW])
+    ):
+        return Extraction(None)  # "**Answer: B**\n\nHowever, C is also plausible."
     if _REOPENS.search(rest[:DOUBT_WINDOW]) and is_unfinished(rest):
         return Extraction(None)  # "... C.\n\nHowever, if we consider the options and the" (never finishes)
     return found

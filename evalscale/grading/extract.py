@@ -1,29 +1,34 @@
 """Find the final math answer in a model response, as a careful human grader reads it.
 
 The part after thinking is read first (after the last `</think>`, `<|end_of_thought|>`,
-`<|im_start|>answer`); when it states no final answer (cut off), the last final answer of the
-thinking counts (a marked one, else its concluding sentence). Candidates are marked answers
-(`\\boxed{}`/`\\fbox{}`, "Final Answer:", "the answer is", "Answer:", a JSON `"answer"` field);
-the one written last wins, unless the text after it retracts it ("Hold on, it should be 15" gives
-15; "that is wrong", or a second thought that never returns to the answer, gives no answer).
-Recalled or supposed answers ("I remember the answer is 3/7", "If the answer is 12") never count.
-Without any marker, the concluding sentence is read for its value ("So, the total comes to 41."
-gives 41; "There are 7 ways ..." gives 7; "48.2 is the correct sum of 35.7 and 12.5." gives 48.2).
-Closing remarks that judge the work and state no value ("I think that's the final answer.",
-"Unless I made an error, this seems right.") and a prompt turn that a base model went on to write
-are skipped; a concluding sentence with no number may state a one-word answer ("so he ends up
-facing west." gives west). A response that simply stops (truncated, no final sentence) has no
-answer: an abstention is better than a fragment that may match by chance. The one exception is a
-response cut off inside a loop that restates its conclusion word for word ("Therefore, the maximum
-is 81." again and again): that value is its answer; cut off while working the problem again, it
-has none. Every pattern here is linear in the input, so megabyte responses stay fast. The shared
-reading helpers (thinking split, boxes, JSON field, sentences, doubt cues, number words) live in
-reading.py.
+`<|im_start|>answer`); when it states no final answer (cut off), the last final answer of the thinking
+counts (a marked one, else its concluding sentence). Candidates are marked answers
+(`\\boxed{}`/`\\fbox{}`, "Final Answer:", "the answer is", "Answer:", a JSON `"answer"` field); the one
+written last wins, unless the text after it retracts it ("Hold on, it should be 15" gives 15; "that is
+wrong", or a second thought that never returns to the answer, gives no answer). Recalled or supposed
+answers ("I remember the answer is 3/7", "If the answer is 12") never count. Without any marker, the
+concluding sentence is read for its value ("So, the total comes to 41." gives 41; "There are 7 ways ..."
+gives 7; "48.2 is the correct sum of 35.7 and 12.5." gives 48.2). A later clause that concludes is the
+one read ("12 ways, so the probability is 12/36 = 1/3." gives 1/3; "1/2 of 10, i.e., 5" gives 5);
+solutions as equations are all read ("x = 2 or x = -3" gives 2, -3); a scale word counts ("5 million"); a
+bound ("less than 5") is no value, and a sentence that gives two subjects two values ("the minimum is 5
+and the maximum is 9") names no single answer. After the answer, a sentence about another case with a
+value of its own ("Had we included zero, the count would be 6.", "Note that 8 would be wrong") is an
+aside, not a new answer or a retraction. Closing remarks that judge the work and state no value ("I think
+that's the final answer.", "Unless I made an error, this seems right.") and a prompt turn that a base
+model went on to write are skipped; a concluding sentence with no number may state a one-word answer ("so
+he ends up facing west." gives west). A response that simply stops (truncated, no final sentence) has no
+answer: an abstention is better than a fragment that may match by chance. The one exception is a response
+cut off inside a loop that restates its conclusion word for word ("Therefore, the maximum is 81." again
+and again): that value is its answer; cut off while working the problem again, it has none. Every pattern
+here is linear in the input, so megabyte responses stay fast. The shared reading helpers (thinking split,
+boxes, JSON field, sentences, doubt cues, number words) live in reading.py.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from evalscale.grading.reading import (
     DOUBT,
@@ -38,6 +43,7 @@ from evalscale.grading.reading import (
     Candidate,
     Extraction,
     first_sentence,
+    hypothetical,
     json_answer,
     last_boxed,
     line_from,
@@ -62,7 +68,7 @@ _PHRASE = re.compile(
     r"|the\s+(?:correct\s+|final\s+|right\s+)?(?:answer|option|choice)\s+(?:is|would\s+be|should\s+be|will\s+be)\b"
     r"|^\s*[#*_>\s]*answer\b[*_]*(?=[*_ \t]*(?:[:：]|$))"  # "**Answer:** $2\sqrt{5}$"
     r"|^\s*[#*_>\s]*answer\b(?=[ \t]*(?:\$|\\\(|\\\[|\\boxed))"  # "Answer $ 7 $"
-    r"|答案"  # "答案：7"
+    r"|答案\s*(?:是|为)?"  # "答案：7", "答案是 7。"
     r"|^####(?=\s))"  # GSM8K style "#### 72"
     r"[*_\s]*(?:is\b|of\b)?[\s*_]*[:：]?[ \t*_]*"
 )
@@ -123,6 +129,16 @@ def _is_check(unit: str) -> bool:
     return check is not None and DOUBT.search(unit, check.end()) is None
 
 
+def _is_aside(units: list[str]) -> bool:
+    """True when the last sentence is about another case after a stated value, with a value of its own ("So
+    the total is 5. Had we included zero, the count would be 6."); restating the value, it is the conclusion
+    of a question about another case ("... = 550 gallons. Karla would have saved 550 gallons if ...")."""
+    if not hypothetical(units[-1]):
+        return False
+    stated = _sentence_value(units[-2])
+    return stated is not None and value_of_sentence(units[-1]) != stated
+
+
 def _is_closing_remark(unit: str) -> bool:
     """True for a closing remark that states no value ("I think that's the final answer.")."""
     unit = unit.replace("\u2019", "'")
@@ -167,8 +183,29 @@ _THERE_ARE = re.compile(  # "Therefore, there are 1940 ways ... with at least on
 _SUBORDINATE = re.compile(
     r"(?i)^\W*(?:(?:so|thus|therefore|hence),?\s+)?(?:since|because|as|given|if|when|after|using|with|from)\b[^,]*,\s*"
 )
-# A trailing reason after the stated value: "The simplest form is $\\sqrt{53}$, as 53 cannot be factored".
-_REASON_AFTER = re.compile(r"(?i),\s*(?:as|since|because|given\s+that|due\s+to)\b")
+# A trailing reason after the stated value: "The simplest form is $\\sqrt{53}$, as 53 cannot be factored",
+# "Final answer: 7 (since 3 + 4 = 7)."
+_REASON_AFTER = re.compile(r"(?i)(?:,|\s*\()\s*(?:as|since|because|given\s+that|due\s+to)\b")
+# A later clause that concludes, or restates, the value: "Thus there are 12 ways, so the probability is
+# 12/36 = 1/3." states 1/3; "1/2 of 10, i.e., 5" states 5 (not "so that", which gives a purpose).
+_LATER_CLAUSE = re.compile(
+    r"(?i)[,;]\s*(?:and\s+)?(?:so(?!\s+that)|thus|hence|therefore|which\s+means(?:\s+that)?|meaning(?:\s+that)?"
+    r"|i\.\s?e\.|that\s+is|namely)(?!\w),?\s*"
+)
+# Solutions stated as equations of one unknown: "So x = 2 or x = -3." states both roots, not the last.
+_UNKNOWN_EQUALS = re.compile(r"(?<![\w\\])(?P<unknown>[a-zA-Z])\s*=\s*")
+_LIST_END = re.compile(r"\s*(?:,|,?\s*\b(?:and|or)\b)\s*$")
+# After a value: a second subject that gets a value of its own ("5 and the maximum is 9", "5, b = 3").
+_SECOND_SUBJECT = re.compile(r"(?i)[^\d]{0,60}?(?:,|;|\band\b)\s*(?:the\s+|its\s+)?[a-z][\w\s()]{0,40}?\s*")
+# A bound is not a value: "more than 5", "less than 5", "at least 5", "up to 5".
+_BOUND_BEFORE = re.compile(
+    r"(?i)\b(?:(?:more|less|greater|fewer|larger|smaller|other)\s+than|at\s+(?:least|most)|up\s+to|over|under)\s*$"
+)
+# A number with its scale word: "5 million" is 5000000, "2.5 billion dollars" is 2500000000.
+_SCALE_WORDS = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALED = re.compile(
+    r"(?i)(?P<number>[-+]?\d[\d,]*(?:\.\d+)?)\s+(?P<scale>" + "|".join(_SCALE_WORDS) + r")\b"
+)
 # Linking verbs: the value a sentence states follows the last of them ("So, the total comes to 41.", "It will
 # take 4 beakers to fill the tank of radius 6 cm.").
 _LINK = re.compile(
@@ -252,7 +289,9 @@ def _phrase_answers(text: str) -> list[Candidate]:
         sentence = first_sentence(line)
         if _NO_ANSWER_START.match(sentence) or sentence.rstrip(" *_$").endswith("?"):
             continue
-        found.append(Candidate(match.start(), start + len(sentence), sentence))
+        # "(Note: if order mattered, the answer would be 10.)" is about another case
+        aside = hypothetical(text[sentence_start:start] + sentence)
+        found.append(Candidate(match.start(), start + len(sentence), sentence, aside=aside))
     return found
 
 
@@ -264,6 +303,7 @@ def clean(candidate: str, boxed_content: bool = False) -> str:
     if "\\boxed" in candidate or "\\fbox" in candidate:
         boxed = last_boxed(candidate)
         return _plain_value(boxed.raw.strip()) if boxed else ""  # no box closes: `\boxed{1` cut off
+    candidate = _stated_part(candidate)
     lead = _VALUE.match(candidate)
     if lead and is_prose(candidate) and not _OPERATOR_AFTER.match(candidate[lead.end() :]):
         return _value_text(candidate, lead) or ""  # the answer comes first: "40 daps equal 42 baps."
@@ -271,14 +311,73 @@ def clean(candidate: str, boxed_content: bool = False) -> str:
         return value_of_sentence(candidate) or word_answer(candidate) or ""
     math = math_segments(candidate)
     if math:
-        candidate = math[0]
+        candidate = _math_list(candidate) or math[0]
     else:
         candidate = candidate.rstrip(" !")  # "The answer is 41!" (a factorial is written in math)
-    candidate = candidate.strip().lstrip("#>").strip("*_` \t\n$").rstrip(" .;:*_`$")
+    candidate = candidate.strip().lstrip("#>").strip("*_` \t\n$").rstrip(" .;:*_`$。")
     for opener, closer in (("\\[", "\\]"), ("\\(", "\\)")):
         if candidate.startswith(opener) and candidate.endswith(closer):
             candidate = candidate[2:-2]
     return _plain_value(candidate.strip().rstrip(" .;:").strip())
+
+
+def _stated_part(text: str) -> str:
+    """The part of an answer sentence that states the value: without a trailing reason ("7 (since 3 + 4 =
+    7)" -> "7") or a remark after a semicolon ("3; 5 was a miscalculation" -> "3") and, when a later
+    clause concludes or restates a value, that clause ("1/2 of 10, i.e., 5" -> "5")."""
+    masked = mask_math(text)
+    clauses = list(_LATER_CLAUSE.finditer(masked))
+    if clauses and _VALUE.search(text, clauses[-1].end()):
+        text, masked = text[clauses[-1].end() :], masked[clauses[-1].end() :]
+    for cut in (_REASON_AFTER.search(masked), re.search(r";\s", masked)):
+        if cut and _VALUE.search(text[: cut.start()]):
+            text, masked = text[: cut.start()], masked[: cut.start()]
+    return text
+
+
+def _math_list(text: str) -> str | None:
+    """Math spans joined only by commas, "and" or "or" as one list (`$x = 2$ or $x = -3$`), else None."""
+    spans = list(INLINE_MATH.finditer(text))
+    joiners = [text[a.end() : b.start()] for a, b in zip(spans, spans[1:], strict=False)]
+    if len(spans) < 2 or not all(_LIST_JOINER.fullmatch(joiner) for joiner in joiners):
+        return None
+    return ", ".join(next(g for g in span.groups() if g is not None).strip() for span in spans)
+
+
+def _equation_list(sentence: str) -> str | None:
+    """The values of solutions stated as equations of one unknown (`x = 2 or x = -3` -> `2, -3`), or None."""
+    masked = mask_math(sentence)
+    equations = list(_UNKNOWN_EQUALS.finditer(masked))
+    if len(equations) < 2 or len({m.group("unknown") for m in equations}) != 1:
+        return None
+    values = []
+    for equation, following in zip(equations, [*equations[1:], None], strict=True):
+        value = sentence[equation.end() : following.start() if following else len(sentence)]
+        if following is not None:
+            joiner = _LIST_END.search(value)
+            if joiner is None:
+                return None
+            value = value[: joiner.start()]
+        value = value.strip().rstrip(".!")
+        if not value or _has_words(value):
+            return None
+        values.append(value)
+    return ", ".join(values)
+
+
+def _two_statements(masked: str, links: list[re.Match[str]], values: list[re.Match[str]]) -> bool:
+    """True when the sentence links two subjects to two values (`the minimum is 5 and the maximum is 9`,
+    `a = 5 and b = 3`): a value between the last two links, then a joiner and the second subject."""
+    if len(links) < 2:
+        return False
+    between = [v for v in values if links[-2].end() <= v.start() and v.end() <= links[-1].start()]
+    return any(_SECOND_SUBJECT.fullmatch(masked[v.end() : links[-1].start()]) for v in between)
+
+
+def _scaled(number: str, scale: str) -> str:
+    """A number times its scale word: (`2.5`, `billion`) -> `2500000000`."""
+    value = Decimal(number.replace(",", "")).scaleb(_SCALE_WORDS[scale.lower()])
+    return format(value.normalize(), "f")
 
 
 def _states_with_verb(text: str) -> bool:
@@ -293,6 +392,9 @@ def _states_with_verb(text: str) -> bool:
 def _plain_value(answer: str) -> str:
     """`14 students` -> `14`, `four coins` -> `4`, `5^{\\text{th}}` -> `5`; other answers unchanged."""
     answer = _MIXED.sub(r"\1\\frac{\2}{\3}", _ORDINAL.sub("", answer).strip())
+    scaled = _SCALED.match(answer)
+    if scaled:  # "5 million people"
+        return _scaled(scaled.group("number"), scaled.group("scale"))
     words_after = _WORDS_AFTER_NUMBER.match(_ARTICLE.sub("", answer))
     if words_after and not re.search(r"(?i)\b(?:and|or|to|plus|minus|times|over|divided)\b", answer):
         return number_word_value(words_after.group("value")) or words_after.group("value")
@@ -325,15 +427,18 @@ def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
     must also end the sentence (only a few unit words after it) and follow a linking verb.
     """
     sentence = _SUBORDINATE.sub("", sentence.replace("**", "").strip(), count=1)
+    sentence = _stated_part(sentence)  # "is $\\sqrt{53}$, as 53 ...", "12 ways, so the probability is 1/3"
     masked = mask_math(sentence)
-    reason = _REASON_AFTER.search(masked)
-    if reason and _VALUE.search(sentence[: reason.start()]):  # "... is $\\sqrt{53}$, as 53 cannot be ..."
-        sentence, masked = sentence[: reason.start()], masked[: reason.start()]
+    listed = _equation_list(sentence)
+    if listed and not _NEGATION.search(masked):  # "So x = 2 or x = -3."
+        return listed
     links = list(_LINK.finditer(masked))
     there = _THERE_ARE.match(masked)
     if there:  # "There are 3 primes for which the digit sum is 8": the count, not the relative clause
         links, at_end = [there], False
     values = list(_VALUE.finditer(sentence))
+    if _two_statements(masked, links, values):
+        return None  # "So the minimum is 5 and the maximum is 9." names no single value
     named = [link for link in links if _IS_THE_ANSWER.match(masked[link.end() :])]
     arithmetic = _ARITHMETIC.match(sentence, links[-1].end()) if links else None
     if named:  # "So, \(x = 3\) is indeed the correct solution.", "confirming that x = 17 is the correct one"
@@ -408,6 +513,12 @@ def _value_text(sentence: str, value: re.Match[str]) -> str | None:
     if value.group("word"):
         return number_word_value(value.group("word"))
     text = next(g for g in value.groups() if g is not None).strip()
+    before = sentence[max(value.start() - 20, 0) : value.start()]
+    if not INLINE_MATH.match(value.group(0)) and _BOUND_BEFORE.search(before):
+        return None  # "The answer is less than 5." states a bound
+    scaled = _SCALED.match(sentence, value.start()) if value.group(5) else None
+    if scaled:  # "The population is 5 million."
+        return _scaled(scaled.group("number"), scaled.group("scale"))
     if not INLINE_MATH.match(value.group(0)):
         text = _balanced(text.rstrip(".,;:"))
         text = text.replace(",", "") if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text) else text
@@ -428,6 +539,8 @@ def _retraction(tail: str, answer: str) -> tuple[bool, str | None]:
     A correction ("it should be 15") gives its value; a plain statement that the answer is wrong,
     or a second thought ("Wait, ...") that never comes back to the answer, gives none.
     """
+    for unit in filter(hypothetical, sentences(tail)):  # "Note that 8 would be wrong because ..."
+        tail = tail.replace(unit, " " * len(unit), 1)
     cues = [m for m in (RETRACT_CUE.search(tail), DOUBT.search(tail)) if m is not None]
     if not cues:
         return False, None
@@ -457,8 +570,8 @@ def concluding_value(text: str) -> str | None:
     """
     units = sentences(without_end_tokens(text[-TAIL:]))
     checks: list[str] = []
-    while len(units) > 1 and (_is_closing_remark(units[-1]) or _is_check(units[-1])):
-        popped = units.pop()  # "I think that's the answer.", "Let me double-check: 5 + 10 = 15."
+    while len(units) > 1 and (_is_closing_remark(units[-1]) or _is_check(units[-1]) or _is_aside(units)):
+        popped = units.pop()  # "I think that's it.", "Let me double-check: 5 + 10 = 15.", "Had we ..."
         if _is_check(popped):
             checks.append(popped)
     if not units:
@@ -525,6 +638,8 @@ def _final_marked(text: str) -> tuple[bool, str | None]:
     """(found a marked answer?, its value after retractions); the value is None when retracted."""
     cleaned = [(c, clean(c.raw, c.boxed)) for c in marked_candidates(text)]
     cleaned = [(c, answer) for c, answer in cleaned if answer and not _NOT_A_VALUE.fullmatch(answer)]
+    while len(cleaned) > 1 and cleaned[-1][0].aside:
+        cleaned.pop()  # after a stated answer, a sentence about another case is an aside
     if not cleaned:
         return False, None
     candidate, answer = cleaned[-1]

@@ -30,12 +30,14 @@ class Extraction:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A marked answer: where it starts and ends in the text, and its raw text."""
+    """A marked answer: where it starts and ends in the text, its raw text, and whether its sentence is
+    about another case (`hypothetical`: "if order mattered, the answer would be 10")."""
 
     start: int
     end: int
     raw: str
     boxed: bool = False
+    aside: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -240,7 +242,8 @@ DOUBT = words(
     r"wait",  # "So the answer is 12.\n\nWait, the second case double counts"
     r"hmm+",  # "So the answer is C.\n\nHmm, the third blank could also match D"
     r"hold\s+on",  # "Hold on, the corners were counted twice"
-    r"not\s+(?:sure|certain)|unsure",  # "I'm not sure this is right"
+    r"not\s+(?:entirely\s+|completely\s+|totally\s+|quite\s+|fully\s+)?(?:sure|certain)|unsure",
+    #   "I'm not sure this is right", "I'm not entirely sure about the last step"
     r"(?:I'?m|I\s+am|getting|a\s+bit|little)\s+confused|confusing",  # not "(B) confuses mass with weight"
     r"on\s+second\s+thought",
     r"let\s+me\s+(?:re-?check|check\s+again|think\s+again|double-?check)",  # "Let me double-check the case"
@@ -256,6 +259,7 @@ DOUBT = words(
 # Words after an answer that start a correction or a retraction.
 RETRACT_CUE = words(
     r"wait|hold\s+on|hmm|actually|oops|sorry",  # "The answer is 12. Hold on, it should be 15."
+    r"no(?=\s*[,!])",  # "The answer is 5. No, 6."
     r"correction|mistake|error|wrong|incorrect",  # "Final answer: 20. Oops, that is wrong"
     r"miscalculat\w*|miscount\w*|mis-?read",  # "Wait, I miscounted"
     r"not\s+right",
@@ -273,7 +277,9 @@ NEGATED = words(
 RESTATED = re.compile(
     r"(?i)\b(?:should\s+(?:be|have\s+been)|is\s+actually|it'?s\s+actually|actually,?\s+(?:it'?s|it\s+is)"
     r"|instead\s+(?:it\s+is|it'?s|of)?|correct\s+(?:answer|value|result|total|count)\s+is"
-    r"|(?:answer|result|total)\s+is\s+really)\s*:?\s*"
+    r"|(?:answer|result|total)\s+is\s+really"
+    r"|\bno[,!]\s*(?:wait,?\s*)?(?:it'?s\s+|it\s+is\s+|the\s+answer\s+is\s+)?(?=[-+$\\\d])"  # "No, 6."
+    r")\s*:?\s*"
 )
 HEDGED = words(r"might|may|maybe|seems?|appears?|possibly|perhaps|could")  # "that might be wrong"
 # Words before a marker that make it no statement of the model's own final result.
@@ -291,6 +297,17 @@ DISOWNED = re.compile(
     r"(?i)\bbut\b[^.\n]{0,40}?\b(?:(?:is|are)\s*n[o']t|not)\s+(?:among|one\s+of|in|listed|an?\s+option|"
     r"(?:the\s+)?(?:right|correct))\b"
 )
+
+
+# A sentence about another case than the one solved: a "would" under a condition or in a note ("Had we
+# included zero, the count would be 6.", "(Note: if order mattered, the answer would be 10.)").
+_WOULD = words(r"would|wouldn'?t|\w+'d")
+_OTHER_CASE = words(r"if|unless|had|were|otherwise|instead|note|without|alternatively|suppos\w*")
+
+
+def hypothetical(sentence: str) -> bool:
+    """True for a sentence about another case ("If the sides were doubled, the area would be 96.")."""
+    return bool(_WOULD.search(sentence) and _OTHER_CASE.search(sentence) and not DOUBT.search(sentence))
 
 
 def not_own(before: str) -> bool:
