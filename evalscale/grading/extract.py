@@ -344,9 +344,11 @@ def _math_list(text: str) -> str | None:
     return ", ".join(next(g for g in span.groups() if g is not None).strip() for span in spans)
 
 
-def _equation_list(sentence: str) -> str | None:
-    """The values of solutions stated as equations of one unknown (`x = 2 or x = -3` -> `2, -3`), or None."""
-    masked = mask_math(sentence)
+def _equation_list(sentence: str, masked: str) -> str | None:
+    """The values of solutions stated as equations of one unknown (`x = 2 or x = -3` -> `2, -3`), or None.
+
+    `masked` is the sentence with its math masked (`mask_math`), so that no equation inside math is read.
+    """
     equations = list(_UNKNOWN_EQUALS.finditer(masked))
     if len(equations) < 2 or len({m.group("unknown") for m in equations}) != 1:
         return None
@@ -429,7 +431,7 @@ def value_of_sentence(sentence: str, at_end: bool = False) -> str | None:
     sentence = _SUBORDINATE.sub("", sentence.replace("**", "").strip(), count=1)
     sentence = _stated_part(sentence)  # "is $\\sqrt{53}$, as 53 ...", "12 ways, so the probability is 1/3"
     masked = mask_math(sentence)
-    listed = _equation_list(sentence)
+    listed = _equation_list(sentence, masked)
     if listed and not _NEGATION.search(masked):  # "So x = 2 or x = -3."
         return listed
     links = list(_LINK.finditer(masked))
@@ -513,13 +515,12 @@ def _value_text(sentence: str, value: re.Match[str]) -> str | None:
     if value.group("word"):
         return number_word_value(value.group("word"))
     text = next(g for g in value.groups() if g is not None).strip()
-    before = sentence[max(value.start() - 20, 0) : value.start()]
-    if not INLINE_MATH.match(value.group(0)) and _BOUND_BEFORE.search(before):
-        return None  # "The answer is less than 5." states a bound
-    scaled = _SCALED.match(sentence, value.start()) if value.group(5) else None
-    if scaled:  # "The population is 5 million."
-        return _scaled(scaled.group("number"), scaled.group("scale"))
     if not INLINE_MATH.match(value.group(0)):
+        if _BOUND_BEFORE.search(sentence[max(value.start() - 20, 0) : value.start()]):
+            return None  # "The answer is less than 5." states a bound
+        scaled = _SCALED.match(sentence, value.start())
+        if scaled:  # "The population is 5 million."
+            return _scaled(scaled.group("number"), scaled.group("scale"))
         text = _balanced(text.rstrip(".,;:"))
         text = text.replace(",", "") if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text) else text
         text = re.sub(r"(?<![a-zA-Z\\])sqrt(?=\()", r"\\sqrt", text)
